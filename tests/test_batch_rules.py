@@ -83,8 +83,6 @@ NOT_MAPPABLE = {
 # lead's to fix in func/vmap.py and the batch rules). strict: a fix makes the test say so.
 _GAP = "vmap gap (issue 17): "
 VMAP_GAPS = {
-    "max_scalar_dim": _GAP + "max(x, dim) of a 0-d example raises ShapeError in argmax",
-    "min_scalar_dim": _GAP + "min(x, dim) of a 0-d example raises ShapeError in argmin",
     "argmax_all_keepdim": _GAP + "argmax(dim=None, keepdim=True) keeps the batch's rank",
     "argmin_all_keepdim": _GAP + "argmin(dim=None, keepdim=True) keeps the batch's rank",
     "aminmax_all_keepdim": _GAP + "aminmax(keepdim=True) keeps the batch's rank",

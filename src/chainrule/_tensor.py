@@ -818,6 +818,19 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     return array.dtype
 
 
+def _holds_a_negative_float(data: Any) -> bool:
+    """Whether nested lists and tuples `data` hold a negative float (a NumPy float64 scalar
+    is one), walked with a stack."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, float) and item < 0:
+            return True
+    return False
+
+
 def _holds_an_int(array: Array) -> bool:
     return any(type(item) is int for item in array.flat)
 
@@ -849,18 +862,19 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
         array = xp.asarray(data)
         if dtype is not None and (from_python or typed or array.ndim == 0):
             # (a NumPy scalar, a number typed or not, is checked as a Python number)
-            _check_python_values_fit(xp, array, dtype)
+            _check_python_values_fit(xp, array, dtype, data)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
         return array.astype(target, copy=True) if copy else array.astype(target)
     return array
 
 
-def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
-    """PyTorch's checks when Python numbers become a tensor of `target` (c10's
-    checked_convert), where NumPy's cast would wrap or make garbage: a complex number into a
-    real dtype is a TypeError, and an integer dtype refuses a value beyond its range (a NaN
-    included); a negative number wraps into an unsigned dtype (-1 is 255 in uint8)."""
+def _check_python_values_fit(xp: Any, array: Array, target: Any, data: Any) -> None:
+    """PyTorch's checks when Python numbers (`data`, read into `array`) become a tensor of
+    `target` (c10's checked_convert), where NumPy's cast would wrap or make garbage: a complex
+    number into a real dtype is a TypeError, and an integer dtype refuses a value beyond its
+    range (a NaN included); a negative int wraps into an unsigned dtype (-1 is 255 in uint8),
+    a negative float does not (-1.0 overflows)."""
     kind = array.dtype.kind
     if kind == "c" and target.kind in "iuf":
         raise DTypeError(
@@ -871,11 +885,13 @@ def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
         return
     info = dtypes.iinfo(from_numpy_dtype(target))
     # (PyTorch lets a negative int, not a float, wrap into an unsigned dtype; a list of both
-    # is a float array here, so its whole negative numbers are given the benefit of the doubt)
+    # is a float array here, so its negative numbers are told apart by their Python type)
     low = -info.max if info.min == 0 else info.min
     fits = (array >= low) & (array <= info.max)  # False for a NaN
     if kind == "f" and info.min == 0:
         fits &= (array >= 0) | (xp.trunc(array) == array)
+        if bool(fits.all()) and bool((array < 0).any()) and _holds_a_negative_float(data):
+            fits = array >= 0
     if not bool(fits.all()):
         raise DomainError(
             f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "

@@ -72,6 +72,38 @@ class DTypeError(ChainruleError, TypeError, NotImplementedError):
     """
 
 
+class DTypeValueError(DTypeError, ValueError):
+    """A DTypeError PyTorch reports as ValueError: forward AD's primal or tangent that is not
+    floating point (`make_dual`, and so `jvp`, `jacfwd`, `hessian`, `linearize`).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import jvp
+        >>> try:
+        ...     jvp(lambda x: x * 2, (chainrule.tensor([1, 2]),), (chainrule.ones(2),))
+        ... except ValueError as error:
+        ...     print(str(error).split(",")[0])
+        make_dual: expected the primal to be floating point or complex
+    """
+
+
+class TransformError(ChainruleError, TypeError, RuntimeError):
+    """A function transform given what it cannot use: a function that returns a value that is
+    not a Tensor (or not a floating one where it differentiates it), an `(output, aux)` pair
+    missing under `has_aux=True`, an `argnums` that is not an int or a tuple. PyTorch raises
+    RuntimeError; JAX and HIPS autograd raise TypeError; this is both.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import grad
+        >>> try:
+        ...     grad(lambda x: 1.0)(chainrule.ones(2))
+        ... except RuntimeError as error:
+        ...     print(str(error).split(" (")[0])
+        grad: f must return a scalar Tensor
+    """
+
+
 class DomainError(ChainruleError, ValueError, RuntimeError):
     """An operand's values outside what the op accepts: a class index past `num_classes`, a
     probability outside [0, 1], an empty or inverted range. PyTorch raises RuntimeError; this

@@ -35,7 +35,7 @@ import itertools
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeValueError, GradError, ShapeError
 
 # The active dual levels' ids, outermost first (None outside every `dual_level`). Each entry
 # gets a fresh id, so tangents made under a level that has been exited are never read again.
@@ -262,12 +262,12 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
             f"{tuple(tensor.shape)}; they must match"
         )
     if not (tensor.is_floating_point() or tensor.is_complex()):
-        raise DTypeError(
+        raise DTypeValueError(  # PyTorch: ValueError
             f"make_dual: expected the primal to be floating point or complex, but got "
             f"{tensor.dtype}"
         )
     if not (tangent.is_floating_point() or tangent.is_complex()):
-        raise DTypeError(
+        raise DTypeValueError(
             f"make_dual: expected the tangent to be floating point or complex, but got "
             f"{tangent.dtype}"
         )

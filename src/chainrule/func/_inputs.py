@@ -21,7 +21,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import AccumulateGrad
 from chainrule.backend import is_array
 from chainrule.backend.dtypes import float64
-from chainrule.errors import DTypeError
+from chainrule.errors import DomainError, DTypeError, TransformError
 from chainrule.numpy._core import alias_as, is_numpy_behaving
 from chainrule.numpy._ndarray import ndarray
 from chainrule.ops.creation import from_numpy, tensor
@@ -106,19 +106,27 @@ def is_traced(tensor: Tensor) -> bool:
 
 
 def argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ...]:
+    """`argnums` as a tuple of non-negative argument numbers; what PyTorch refuses with a
+    RuntimeError is refused with errors that are RuntimeErrors too."""
+    if not isinstance(argnums, (int, tuple, list)):
+        raise TransformError(
+            f"argnums must be int or Tuple[int, ...], got: {type(argnums).__name__}"
+        )
     numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     if not numbers:
-        raise ValueError("argnums must be a non-empty tuple of integers")
+        raise DomainError("argnums must be a non-empty tuple of integers")
     for number in numbers:
         if not isinstance(number, int):
-            raise TypeError(f"argnums must be int or tuple of ints, got {type(number).__name__}")
+            raise TransformError(
+                f"argnums must be int or Tuple[int, ...], got: {type(number).__name__}"
+            )
         if not -n_args <= number < n_args:
-            raise ValueError(
+            raise DomainError(
                 f"argnums {number} is out of range for a function of {n_args} arguments"
             )
     normalized = tuple(n % n_args for n in numbers)
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"argnums must not repeat an argument, got {numbers}")
+        raise DomainError(f"argnums must not repeat an argument, got {numbers}")
     return normalized
 
 
@@ -126,7 +134,7 @@ def split_output(output: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
     if not has_aux:
         return output, None
     if not isinstance(output, tuple) or len(output) != 2:
-        raise TypeError(f"{name}(f, has_aux=True): f must return a (output, aux) tuple")
+        raise TransformError(f"{name}(f, has_aux=True): f must return a (output, aux) tuple")
     return output
 
 
@@ -195,7 +203,7 @@ def restricted_to(func: Callable, args: tuple, kwargs: dict, numbers: tuple) -> 
 def output_tensors(leaves: list, name: str) -> list:
     for leaf in leaves:
         if not isinstance(leaf, Tensor):
-            raise TypeError(
+            raise TransformError(
                 f"{name}: f must return tensors (or pytrees of them), got {type(leaf).__name__}"
             )
     return leaves

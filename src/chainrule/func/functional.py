@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import api, forward_ad, grad_mode
-from chainrule.errors import GradError, ShapeError
+from chainrule.errors import ArgumentAssertionError, GradError, ShapeError
 from chainrule.func._inputs import with_tangent_of
 from chainrule.ops.creation import ones_like, zeros, zeros_like
 from chainrule.ops.shape import stack
@@ -299,7 +299,8 @@ def jvp(
     _refuse_nested("jvp")
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph, need_graph=False)
+        # (strict mode records the reverse graph too: it tells which inputs reach the outputs)
+        inputs = _grad_preprocess(inputs, create_graph, need_graph=strict)
         if v is None:
             v = _default_v("jvp", inputs, "the input to the user-provided function")
         else:
@@ -313,11 +314,17 @@ def jvp(
         primals = tuple(primal for primal, _ in unpacked)
         tangents = tuple(tangent for _, tangent in unpacked)
         if strict:
+            _check_every_input_used(primals, inputs)
             for index, tangent in enumerate(tangents):
                 if tangent is None:
                     raise GradError(
                         f"Output {index} of the user-provided function is independent of the "
                         "inputs. This is not allowed in strict mode."
+                    )
+                if create_graph and not tangent.requires_grad:  # a Jacobian constant in x
+                    raise GradError(
+                        f"The jacobian of the user-provided function is independent of input "
+                        f"{index}. This is not allowed in strict mode when create_graph=True."
                     )
         tangents = _fill_in_zeros(tangents, primals, False, create_graph, "jvp")
     outputs = _grad_postprocess(primals, create_graph)
@@ -326,6 +333,20 @@ def jvp(
         _tuple_postprocess(outputs, is_outputs_tuple),
         _tuple_postprocess(tangents, is_outputs_tuple),
     )
+
+
+def _check_every_input_used(outputs: tuple, inputs: tuple) -> None:
+    """jvp's strict mode, as PyTorch's: every output differentiable, and every input reaching
+    some output (PyTorch sees an unused input as a None vjp in its double backward trick)."""
+    _check_requires_grad(outputs, "outputs", strict=True)
+    cotangents = tuple(zeros_like(output) for output in outputs)
+    grads = _autograd_grad(outputs, inputs, cotangents, retain_graph=True)
+    for index, grad in enumerate(grads):
+        if grad is None:
+            raise GradError(
+                f"The output of the user-provided function is independent of input {index}. "
+                "This is not allowed in strict mode."
+            )
 
 
 def _refuse_nested(fn_name: str) -> None:
@@ -370,8 +391,8 @@ def jacobian(
         tensor([[2., 0.],
                 [0., 6.]])
     """
-    if strategy not in _STRATEGIES:
-        raise ValueError(
+    if strategy not in _STRATEGIES:  # PyTorch asserts: an AssertionError, a ValueError too
+        raise ArgumentAssertionError(
             f'jacobian: strategy must be "forward-mode" or "reverse-mode", got {strategy!r}'
         )
     if strategy == "forward-mode":
@@ -516,7 +537,7 @@ def hessian(
                 [ 0., 12.]])
     """
     if outer_jacobian_strategy not in _STRATEGIES:
-        raise ValueError(
+        raise ArgumentAssertionError(
             'hessian: outer_jacobian_strategy must be "forward-mode" or "reverse-mode", got '
             f"{outer_jacobian_strategy!r}"
         )

@@ -506,6 +506,18 @@ def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
     return flatten_tree(tree, none_is_leaf=False)
 
 
+def holds_none(spec: TreeSpec) -> bool:
+    """Whether a tree of this structure holds a None: an empty node here, as in JAX, where
+    PyTorch's pytree has a leaf its transforms refuse in an output."""
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        if node.type is type(None):
+            return True
+        stack.extend(node._children)
+    return False
+
+
 def _is_node(value: Any) -> bool:
     """Whether the func transforms take `value` as a node (None included); the checks
     cheapest first, as every transform call asks it of each argument."""

@@ -19,7 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.backend import is_array
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DTypeError, DTypeValueError, ShapeError, TransformError
 from chainrule.func._inputs import (
     argnums_tuple,
     as_tensor,
@@ -36,7 +36,7 @@ from chainrule.func._inputs import (
     restricted_to,
     split_output,
 )
-from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.func.pytree import holds_none, tree_flatten, tree_map, tree_unflatten
 from chainrule.ops.creation import zeros, zeros_like
 from chainrule.ops.shape import stack
 
@@ -57,19 +57,32 @@ __all__ = [
 # ---- reverse mode ----------------------------------------------------------------------------
 
 
+def _refuse_none(name: str, spec: Any) -> None:
+    """A None among f's outputs: PyTorch's transforms take only tensors there."""
+    if holds_none(spec):
+        raise TransformError(
+            f"{name}(f, *primals): expected f(*primals) to return only tensors, got unsupported "
+            "type <class 'NoneType'>"
+        )
+
+
 def _scalar_output(output: Any) -> None:
     """Refuse what `grad` cannot differentiate: a value that is not a Tensor (a Python bool,
-    as `cnp.allclose` returns, is a TypeError, as in JAX and HIPS autograd) or a Tensor with
-    more than one element (a ShapeError)."""
+    as `cnp.allclose` returns; a TransformError, both PyTorch's RuntimeError and JAX's and
+    HIPS autograd's TypeError) or a Tensor with dimensions, even one element (a ShapeError,
+    as PyTorch)."""
     if not isinstance(output, Tensor):
         kind = type(output).__name__
-        raise TypeError(
+        raise TransformError(
             f"grad: f must return a scalar Tensor (a floating-point value to differentiate), "
             f"got a {kind}"
             + (" (a comparison has no derivative)" if isinstance(output, bool) else "")
         )
-    if output.numel() != 1:
-        raise ShapeError(f"grad: f must return a scalar tensor, got {tuple(output.shape)}")
+    if output.ndim != 0:
+        raise ShapeError(
+            f"grad: f must return a scalar tensor, got shape {tuple(output.shape)}; maybe you "
+            "wanted vjp or jacrev"
+        )
 
 
 def grad_and_value(
@@ -184,7 +197,13 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     with grad_mode.enable_grad():
         output, aux = split_output(func(*new_primals), has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(output)
-    output_tensors(out_leaves, "vjp")
+    _refuse_none("vjp", out_spec)
+    for leaf in output_tensors(out_leaves, "vjp"):
+        if not (leaf.is_floating_point() or leaf.is_complex()):  # no cotangent to pull back
+            raise DTypeError(
+                f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got "
+                f"Tensor with dtype {leaf.dtype}"
+            )
     wanted = [leaf for leaves in aliases for leaf in leaves]
     keep = keep or (recording and closes_over_graph(out_leaves, wanted))
     finish(wanted)
@@ -340,7 +359,11 @@ def jacrev(
         for index, out in enumerate(out_leaves):
             rows = []
             for element in range(out.numel()):
-                cotangents = [zeros_like(o) for o in out_leaves]
+                # (row-major zeros: an output that is a transposed view has a zeros_like that
+                # view(-1) cannot flatten)
+                cotangents = [
+                    zeros(tuple(o.shape), dtype=o.dtype, device=o.device) for o in out_leaves
+                ]
                 cotangents[index].view(-1)[element] = 1.0
                 rows.append(vjp_flat(tree_unflatten(cotangents, out_spec)))
             row_blocks = []
@@ -349,7 +372,7 @@ def jacrev(
                 if rows:
                     stacked = stack([row[position] for row in rows])
                 else:
-                    stacked = zeros(shape, dtype=out.dtype)
+                    stacked = zeros(shape, dtype=leaf.dtype)  # a vjp's dtype: the input's
                 row_blocks.append(stacked.reshape(shape))
             blocks.append(row_blocks)
         jacobian = _jacobian_tree(blocks, out_spec, in_flat, argnums)
@@ -387,6 +410,7 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         ]
         output, aux = split_output(func(*tree_unflatten(duals, primal_spec)), has_aux, name)
         out_leaves, out_spec = tree_flatten(output)
+        _refuse_none(name, out_spec)
         output_tensors(out_leaves, name)
         primals_out, tangents_out = [], []
         for leaf in out_leaves:
@@ -468,6 +492,11 @@ def linearize(func: Callable, *primals: Any) -> tuple:
         tensor([1.0000, 0.5403])
     """
     primal_leaves, primal_spec = tree_flatten(primals)
+    for leaf in primal_leaves:
+        if isinstance(leaf, Tensor) and not (leaf.is_floating_point() or leaf.is_complex()):
+            raise DTypeValueError(  # PyTorch: make_dual's ValueError, raised here already
+                f"linearize: expected primal to be floating point or complex, but got {leaf.dtype}"
+            )
     output = func(*tree_unflatten([in_kind(as_tensor(p), p) for p in primal_leaves], primal_spec))
     output_tensors(tree_flatten(output)[0], "linearize")
     if _all_numpy(primals):
@@ -528,9 +557,8 @@ def jacfwd(
         in_leaves = [in_kind(as_tensor(leaf), leaf) for leaves, _ in in_flat for leaf in leaves]
         for leaf in in_leaves:
             if not leaf.is_floating_point():
-                raise TypeError(
-                    f"jacfwd: can only differentiate with respect to floating tensors, got "
-                    f"{leaf.dtype}"
+                raise DTypeValueError(  # PyTorch: make_dual's ValueError
+                    f"jacfwd: expected primal to be floating point or complex, but got {leaf.dtype}"
                 )
         primals = tuple(
             tree_unflatten(_leaves_of(in_leaves, in_flat, i), spec)

@@ -45,7 +45,7 @@ from chainrule.autograd.function import Function
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
-from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.func.pytree import holds_none, tree_flatten, tree_unflatten
 from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
@@ -277,6 +277,8 @@ class BatchedTensor(Tensor):
             )
         array = self._array
         level = array.level
+        if recording:
+            _keep_read_values(result._node, self)
         array.value.copy_(level.physical(result))
         self._version_counter.value += 1
         if recording and result._requires_grad:
@@ -291,6 +293,24 @@ class BatchedTensor(Tensor):
             self._output_nr = 0
             self._requires_grad = False
         return self
+
+
+def _keep_read_values(node: Any, target: Tensor) -> None:
+    """Before an in-place write into `target`: where the logical node that computed the new
+    values read `target` (`b.mul_(2)` reads b), it keeps a copy of target's old physical
+    values, as Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does
+    not find them modified."""
+    if node is None or not issubclass(node.op, _Batched):
+        return
+    inputs = node.__dict__.get("inputs", ())
+    if not any(logical is target for logical in inputs):
+        return
+    values, versions = list(node.values), list(node.versions)
+    for index, logical in enumerate(inputs):
+        if logical is target:
+            values[index] = values[index].clone()
+            versions[index] = values[index]._version_counter.value
+    node.__dict__["values"], node.__dict__["versions"] = tuple(values), tuple(versions)
 
 
 def _wrap(value: Tensor, level: _Level) -> BatchedTensor:
@@ -1145,6 +1165,11 @@ def _vmap_call(
     finally:
         _observers.remove_observer(level)
     out_leaves, out_spec = tree_flatten(output)
+    if _is_dim(out_dims) and out_dims is not None and holds_none(out_spec):
+        raise ValueError(
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type <class 'NoneType'>. "
+            "Did you mean to set out_dims= to None for output?"
+        )
     flat_out_dims = _flat_out_dims(name, out_dims, output, out_leaves)
     results = [
         _unwrap_output(name, leaf, dim, level) for leaf, dim in zip(out_leaves, flat_out_dims)

@@ -3685,8 +3685,8 @@ def scaled_dot_product_attention(
         value (Tensor): (*, S, Ev).
         attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S).
         dropout_p (float): dropout on the attention weights (pass 0 in evaluation).
-        is_causal (bool): query i attends to key positions j <= i only (combined with
-            `attn_mask` when both are given, as PyTorch on the CPU).
+        is_causal (bool): query i attends to key positions j <= i only (not with
+            `attn_mask`: PyTorch refuses both).
         scale (float, optional): default 1 / sqrt(E).
         enable_gqa (bool): grouped-query attention: key and value may have fewer heads (dim -3)
             than query, each shared by a group of query heads.
@@ -3717,6 +3717,10 @@ def scaled_dot_product_attention(
             "scaled_dot_product_attention: Expected query, key, and value to have the same "
             f"dtype, but got query.dtype: {query.dtype} key.dtype: {key.dtype} and "
             f"value.dtype: {value.dtype} instead."
+        )
+    if attn_mask is not None and is_causal:
+        raise DomainError(
+            "scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
         )
     if attn_mask is not None:
         if attn_mask.dtype not in (_bool, _float32, query.dtype):
@@ -3791,9 +3795,9 @@ def _attention(
     is_causal: bool,
     factor: float,
 ) -> Tensor:
-    """scaled_dot_product_attention on checked operands of one dtype, heads already matched."""
-    length, source = query.shape[-2], key.shape[-2]
-    if is_causal and attn_mask is None:
+    """scaled_dot_product_attention on checked operands of one dtype, heads already matched
+    (and never both a mask and is_causal: the caller refuses that)."""
+    if is_causal:
         # Every row keeps position 0, so no row is dead: scale, mask and softmax as one op
         # (one pass per row), no mask tests or selects over the scores.
         scores = matmul(query, transpose(key, -2, -1))
@@ -3803,9 +3807,6 @@ def _attention(
         return matmul(weights, value)
     scores = matmul(query, transpose(key, -2, -1)) * factor
     xp = query._backend.xp
-    if is_causal:
-        causal = _shape_constant(xp.tril(xp.ones((length, source), dtype=bool)))
-        attn_mask = _causal_and(attn_mask, causal)
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:
             scores = scores + attn_mask
@@ -3817,12 +3818,6 @@ def _attention(
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return matmul(weights, value)
-
-
-def _causal_and(mask: Tensor, causal: Tensor) -> Tensor:
-    if mask.dtype.is_floating_point:
-        return where(causal, mask, float("-inf"))
-    return mask & causal
 
 
 def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:

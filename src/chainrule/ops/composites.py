@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend.dtypes import bool_, get_default_dtype, scalar_type_name
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import (
+    check_long_index,
     getitem,
     index_add,
     index_put,
@@ -88,6 +89,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
                 [5., 0., 5.]])
     """
     dim = normalize_dim("index_fill", dim, input.ndim) if input.ndim else 0
+    check_long_index("index_fill_", index, IndexRangeError)  # (PyTorch: an IndexError)
     if hasattr(value, "ndim") and value.ndim != 0:
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -123,6 +125,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    check_long_index("index_copy_", index)
     if source.dtype != input.dtype:
         raise DTypeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
@@ -137,9 +140,30 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy: source of shape {tuple(source.shape)} does not fit input of shape "
             f"{tuple(input.shape)} with {index.numel()} indices along dim {dim}"
         )
+    if not input.ndim:
+        count = index.numel()
+        if source.ndim == 0 and count != 1:
+            raise IndexRangeError(
+                f"index_copy_(): When source is scalar, index should have one element (got {count})"
+            )
+        if source.ndim and source.numel() != count:
+            raise IndexRangeError(
+                f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) "
+                f"({source.numel()})"
+            )
+    size = input.shape[dim] if input.ndim else 1
+    positions = index._array.reshape(-1)
+    if positions.size and bool(((positions < 0) | (positions >= size)).any()):
+        bad = int(positions.min()) if int(positions.min()) < 0 else int(positions.max())
+        raise IndexRangeError(  # (no counting from the end, unlike index_fill)
+            f"index_copy_(): index {bad} is out of bounds for dimension {dim} with size {size}"
+        )
     hit = _positions_along(input, dim, index, "index_copy")
     if not input.ndim:
-        return named(where(hit, reshape(source, ()), input), "IndexCopyBackward0")
+        if not index.numel():
+            return named(where(hit, input, input), "IndexCopyBackward0")
+        last = reshape(source, (-1,))[-1]  # (a repeated index: the last write, as PyTorch's CPU)
+        return named(where(hit, last, input), "IndexCopyBackward0")
     placed = index_add(zeros_like(input), dim, reshape(index, (-1,)), source)
     return named(where(hit, placed, input), "IndexCopyBackward0")
 
@@ -197,7 +221,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         tensor([[2., 0.],
                 [0., 1.]])
     """
-    check_indices("put", index)
+    check_long_index("put_", index)
     if source.dtype != input.dtype:
         raise DTypeError(
             f"put_(): self and source expected to have the same dtype, but got self.dtype = "
@@ -241,8 +265,14 @@ def cov(
             f"cov(): expected input to have two or fewer dimensions but got an input with "
             f"{input.ndim} dimensions"
         )
+    if input.dtype is bool_:
+        raise DTypeError("cov(): bool dtype is not supported for input")
     x = input if input.ndim == 2 else reshape(input, (1, -1))
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(get_default_dtype())  # (an integer input: in the default dtype)
     observations = x.shape[1]
+    _check_cov_weights("fweights", fweights, observations, integral=True)
+    _check_cov_weights("aweights", aweights, observations, integral=False)
     weights = None
     if fweights is not None:
         weights = fweights
@@ -253,6 +283,8 @@ def cov(
         weight_sum = observations
     else:
         weight_sum = reduce_sum(weights)
+        if observations and float(weight_sum) == 0:
+            raise DomainError("cov(): weights sum to zero, can't be normalized")
         average = reduce_sum(x * weights, 1) / weight_sum
     if weights is not None and aweights is not None and correction != 0:
         normalizer = weight_sum - correction * reduce_sum(weights * aweights) / weight_sum
@@ -260,11 +292,41 @@ def cov(
         normalizer = weight_sum - correction
     if float(normalizer) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=2)
-        normalizer = normalizer * 0
+        normalizer = abs(normalizer * 0)  # +0, as PyTorch's zero_() (a negative gives -0)
     centered = x - unsqueeze(average, 1)
     weighted = centered if weights is None else centered * weights
     products = mm(centered, conj(transpose(weighted, 0, 1)))
     return squeeze(products / normalizer)
+
+
+def _check_cov_weights(name: str, weights: Any, observations: int, integral: bool) -> None:
+    """cov's checks of fweights (integers) or aweights (floating): at most 1-D, one per
+    observation, none negative; PyTorch's RuntimeErrors."""
+    if weights is None:
+        return
+    if weights.ndim > 1:
+        raise ShapeError(
+            f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+            f"{weights.ndim} dimensions"
+        )
+    if weights.numel() != observations:
+        raise ShapeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the "
+            f"input but got {weights.numel()} != {observations}"
+        )
+    floating = weights.is_floating_point()
+    if integral and (floating or weights.is_complex() or weights.dtype is bool_):
+        raise DTypeError(
+            f"cov(): expected {name} to have integral dtype but got {name} with "
+            f"{weights.dtype.name} dtype"
+        )
+    if not integral and not floating:
+        raise DTypeError(
+            f"cov(): expected {name} to have floating point dtype but got {name} with "
+            f"{weights.dtype.name} dtype"
+        )
+    if observations and bool((weights._array < 0).any()):
+        raise DomainError(f"cov(): {name} cannot be negative")
 
 
 def corrcoef(input: Tensor) -> Tensor:
@@ -494,6 +556,14 @@ def cumulative_trapezoid(
         raise TypeError(
             "cumulative_trapezoid(): pass either the sample points x or the spacing dx, not both"
         )
+    for name, t in (("y", y), ("x", x)):
+        if t is not None and t.dtype is bool_:
+            raise DTypeError(
+                f"cumulative_trapezoid: received a bool input for `{name}`, but bool is not "
+                "supported"
+            )
+    if y.ndim == 0:
+        raise IndexError("cumulative_trapezoid: slice() cannot be applied to a 0-dim tensor.")
     if not (y.is_floating_point() or y.is_complex()):
         y = y.to(get_default_dtype())
     axis = normalize_dim("cumulative_trapezoid", dim, y.ndim)
@@ -579,8 +649,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     axis = normalize_dim("renorm", dim, input.ndim)
     others = tuple(d for d in range(input.ndim) if d != axis)
-    norms = vector_norm(input, p, others, keepdim=True)
-    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    above = vector_norm(input.detach(), p, others, keepdim=True) > maxnorm
+    # (the norm differentiated only over the slices it rescales: an all-zero slice's norm has
+    # a 0/0 derivative, nan even where `where` discards it)
+    norms = vector_norm(where(above, input, 1.0), p, others, keepdim=True)
+    factor = where(above, maxnorm / (norms + 1e-7), 1.0)
     return named(input * factor, "RenormBackward0")
 
 

@@ -93,7 +93,8 @@ def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.
 
 
 class Cast(Op):
-    """x.to(dtype); complex to real keeps the real part, as PyTorch (which warns). Derivative:
+    """x.to(dtype); complex to real keeps the real part, as PyTorch (which warns), and
+    complex to bool asks whether either part is nonzero (1j is True). Derivative:
     the gradient cast back to x's dtype (the engine casts): the real part of a complex gradient
     for a real x."""
 
@@ -106,7 +107,7 @@ class Cast(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)
-        if x.dtype.kind == "c" and dtype.kind != "c":
+        if x.dtype.kind == "c" and dtype.kind not in "cb":
             x = x.real
         if is_plainly_row_major(x):
             return x.astype(dtype, copy=True)

@@ -1719,6 +1719,7 @@ def randint(
         raise DomainError(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
+    check_random_bounds(low, high, dtype or dtypes.int64)
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
 
     def draw(shape: tuple) -> Tensor:
@@ -1727,6 +1728,46 @@ def randint(
 
     result = _per_example(draw, normalize_size((size,)))
     return result.requires_grad_(True) if requires_grad else result
+
+
+_FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+# the integer dtypes' ranges, under the C names PyTorch's messages give them
+_INT_BOUNDS = {
+    "bool": ("bool", 0, 1),
+    "uint8": ("unsigned char", 0, 255),
+    "int8": ("signed char", -(2**7), 2**7 - 1),
+    "int16": ("short", -(2**15), 2**15 - 1),
+    "int32": ("int", -(2**31), 2**31 - 1),
+    "int64": ("long", -(2**63), 2**63 - 1),
+}
+
+
+def check_random_bounds(low: int, high: int, dtype: dtypes.dtype) -> None:
+    """PyTorch's check of random_'s [low, high) against `dtype` (randint, randint_like and
+    random_ share it): an integer dtype must hold low and high - 1; a floating one holds
+    integers exactly only up to 2 ** digits, which is a warning; complex is refused."""
+    name = as_dtype(dtype).name
+    if name in _FLOAT_DIGITS:
+        bound = 2 ** _FLOAT_DIGITS[name]
+        for what, value in (("from", low), ("to - 1", high - 1)):
+            if not -bound <= value <= bound:
+                warnings.warn(
+                    f"{what} is out of bounds [-(2^{_FLOAT_DIGITS[name]}), "
+                    f"2^{_FLOAT_DIGITS[name]}]. Due to precision limitations {name} can support "
+                    "discrete uniform distribution only within this range.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return
+    if name not in _INT_BOUNDS:
+        raise DTypeError(
+            "check_random_bounds handles only integral, floating-point and boolean types"
+        )
+    c_name, smallest, largest = _INT_BOUNDS[name]
+    if not smallest <= low <= largest:
+        raise DomainError(f"from is out of bounds for {c_name}")
+    if not smallest <= high - 1 <= largest:
+        raise DomainError(f"to - 1 is out of bounds for {c_name}")
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: object) -> Tensor:  # noqa: A002
@@ -1833,7 +1874,7 @@ def normal(
             shape = broadcast_shapes(mean.shape, std.shape)
         like = mean if isinstance(mean, Tensor) else std
         noise = randn(shape, generator=generator, dtype=like.dtype)
-        return (noise * std + mean).detach()
+        return (noise * std + mean).detach().to(like.dtype)  # (mean's dtype, as PyTorch's)
     if size is None:
         raise TypeError("normal: size is required when mean and std are numbers")
     return randn(size, generator=generator, dtype=dtype) * std + mean
@@ -1873,6 +1914,9 @@ def bernoulli(
     """
     input = random_input(input)  # noqa: A001
     backend = input._backend
+    if p is None and not (input.is_floating_point() or input.is_complex()):
+        raise DTypeError(f"bernoulli: not implemented for {input.dtype.name} tensors")
+    check_probability(input if p is None else p)
 
     def draw(shape: tuple) -> Tensor:
         return Tensor._from_array(_rng(generator, backend).random(shape), backend)
@@ -1880,6 +1924,21 @@ def bernoulli(
     draws = _per_example(draw, tuple(input.shape))
     hits = draws < (input.detach() if p is None else p)
     return hits.to(input.dtype)
+
+
+def check_probability(p: Any) -> None:
+    """bernoulli's probabilities lie in [0, 1] (PyTorch's RuntimeErrors, its messages)."""
+    if isinstance(p, Tensor):
+        array = p._array
+        if type(array) is p._backend.array_type and array.size and array.dtype.kind in "fiu":
+            if not bool(((array >= 0) & (array <= 1)).all()):
+                raise DomainError(
+                    "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this "
+                    "error message be improved?  If so, please report an enhancement request "
+                    "to PyTorch.)"
+                )
+    elif isinstance(p, (int, float)) and not 0 <= p <= 1:
+        raise DomainError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noqa: A002

@@ -1734,9 +1734,30 @@ def inv_ex(
 # ---- norms ---------------------------------------------------------------------------------
 
 
-def _with_dtype(x: Any, dtype: Any) -> Any:
-    """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged)."""
-    return x if dtype is None else cast(x, dtypes.as_dtype(dtype))
+def _with_dtype(name: str, x: Any, dtype: Any) -> Any:
+    """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged), which
+    PyTorch takes only floating or complex as the input is, and never narrower than it."""
+    if dtype is None:
+        return x
+    wanted = dtypes.as_dtype(dtype)
+    given = x.dtype
+    if not (given.is_floating_point or given.is_complex):
+        raise DTypeError(
+            f"{name}: Expected a floating point or complex tensor as input. Got {given.name}"
+        )
+    if not (wanted.is_floating_point or wanted.is_complex):
+        raise DTypeError(
+            f"{name}: dtype should be floating point or complex, but got {wanted.name}"
+        )
+    if wanted.is_complex != given.is_complex:
+        kind = "complex for complex" if given.is_complex else "real for real"
+        raise DTypeError(f"{name}: dtype should be {kind} inputs, but got {wanted.name}")
+    if dtypes.promote_types(given, wanted) is not wanted:
+        raise DTypeError(
+            f"{name}: the dtype of the input ({given.name}) should be convertible without "
+            f"narrowing to the specified dtype ({wanted.name})"
+        )
+    return cast(x, wanted)
 
 
 def matrix_norm(
@@ -1777,7 +1798,7 @@ def matrix_norm(
             matrix_norm(A, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype),
             out,
         )
-    A = _with_dtype(A, dtype)  # noqa: N806
+    A = _with_dtype("linalg.matrix_norm", A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
     if A._array.dtype.kind not in "fcV":
@@ -1852,7 +1873,7 @@ def norm(
         return write_outs(
             "linalg.norm", norm(A, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype), out
         )
-    A = _with_dtype(A, dtype)  # noqa: N806
+    A = _with_dtype("linalg.norm", A, dtype)  # noqa: N806
     if isinstance(dim, int):
         dim = (dim,)
     if dim is None:

@@ -1011,10 +1011,12 @@ def _tie_split_vjp(ctx: Node, g: Any, x_loses: Any, y_loses: Any, ties: Any) -> 
 def _tie_split_jvp(ctx: Node, tx: Any, ty: Any, x_loses: Any, y_loses: Any, ties: Any) -> Any:
     """The transpose of `_tie_split_vjp`: each tangent weighted 0, 1/2 or 1."""
     dx = dy = None
+    # (the weights in the tangent's dtype: a 0-dim float64 tangent times float32 weights of
+    # the broadcast shape would round to float32, 0-dim operands promoting as numbers do)
     if tx is not None:
-        dx = tx * where(x_loses, 0.0, where(ties, 0.5, 1.0))
+        dx = tx * where(x_loses, 0.0, where(ties, 0.5, 1.0)).to(tx.dtype)
     if ty is not None:
-        dy = ty * where(y_loses, 0.0, where(ties, 0.5, 1.0))
+        dy = ty * where(y_loses, 0.0, where(ties, 0.5, 1.0)).to(ty.dtype)
     return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
@@ -2667,9 +2669,10 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 def _floating_binary(
     op: type, name: str, call: str, result: str
 ) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
-    """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`.
-    Complex operands run the op's `holomorphic` variant where it has one, else are refused."""
+    """The public function for a binary op on floating operands (an integer or bool tensor
+    beside a float one promotes; two of them are refused, as PyTorch has no integer kernel),
+    documented with an example `call` -> `result`. Complex operands run the op's
+    `holomorphic` variant where it has one, else are refused."""
 
     def function(
         input: Tensor | Number,  # noqa: A002
@@ -2679,11 +2682,15 @@ def _floating_binary(
     ) -> Tensor:
         if out is not None:
             return write_out(name, function(input, other), out)
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            promoted = result_type(input, other)
+            if promoted.category <= dtypes.INTEGER:
+                raise DTypeError(f"{name}: not implemented for {promoted.name} tensors")
         input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
         if x._array.dtype.kind == "c":
             return apply(complex_variant(op), (x, y))  # (a DTypeError where there is none)
-        if x._array.dtype.kind not in "fV":
+        if x._array.dtype.kind not in "fV":  # (beside a Python number, which PyTorch refuses)
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
 

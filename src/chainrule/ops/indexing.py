@@ -843,6 +843,16 @@ def _check_index_dtype(op_name: str, index: Any) -> None:
         )
 
 
+def check_long_index(op_name: str, index: Any, error: type = DTypeError) -> None:
+    """Refuse an index that is not int64 where PyTorch's op does (take, take_along_dim, put_,
+    index_copy_, index_fill_; index_select, index_add, gather and scatter take int32 too),
+    before any other check of the index."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op_name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not dtypes.int64:
+        raise error(f"{op_name}(): Expected a long tensor for index, but got {index.dtype.name}")
+
+
 def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
     """Index values along `dim` must lie in [0, size) (no negative counting, as PyTorch)."""
     array = index._array
@@ -857,6 +867,13 @@ def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
 
 def _as_1d(tensor: Any) -> Any:
     return reshape(tensor, (1,)) if tensor._array.ndim == 0 else tensor
+
+
+def _saved_as_1d(tensor: Any) -> Any:
+    """_as_1d for an input an op saves: a 0-dim one copied, since a view shares its version
+    counter, and `x.scatter_reduce_(...)` writing the result back into x would then make what
+    the op saved look modified."""
+    return reshape(clone(tensor), (1,)) if tensor._array.ndim == 0 else tensor
 
 
 def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int:  # noqa: A002
@@ -1209,7 +1226,7 @@ def scatter_reduce(
     dim = _scatter_operands("scatter_reduce", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter_reduce(
-            _as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
+            _saved_as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
         )
         return named(reshape(out, input.shape), "ScatterReduceBackward0")
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
@@ -1270,9 +1287,9 @@ def index_reduce(
         )
     if input._array.ndim == 0:
         out = index_reduce(
-            _as_1d(input), 0, index, _as_1d(source), reduce, include_self=include_self
+            _saved_as_1d(input), 0, index, _as_1d(source), reduce, include_self=include_self
         )
-        return reshape(out, ())
+        return named(reshape(out, ()), "IndexReduceBackward0")
     if source_shape[dim] != index._array.shape[0]:
         raise ShapeError(
             f"index_reduce: Number of indices ({index._array.shape[0]}) should be equal to "
@@ -1432,6 +1449,10 @@ def index_add(
             f"source.size(dim): ({source_shape[dim]}), for dim: {dim}"
         )
     if alpha != 1:
+        if input.dtype is dtypes.bool_:  # (PyTorch casts alpha to the input's dtype first)
+            alpha = bool(alpha)
+        elif not (input.is_floating_point() or input.is_complex()):
+            alpha = int(alpha)  # truncated toward zero: 0.5 adds nothing to an int tensor
         source = mul(source, alpha)
     return apply(IndexAdd, (input, index, _as_1d(source)), dim)
 
@@ -1462,7 +1483,7 @@ def take_along_dim(
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("take_along_dim", dim, None, axis, None)
-    _check_index_dtype("take_along_dim", indices)
+    check_long_index("take_along_dim", indices)
     xp = input._backend.xp
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))  # no negatives here
@@ -1511,7 +1532,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.take(chainrule.tensor([[4, 3], [5, 7]]), chainrule.tensor([0, 3]))
         tensor([4, 7])
     """
-    _check_index_dtype("take", index)
+    check_long_index("take", index)
     flat = reshape(input, (-1,))
     index = _wrapped(input._backend.xp, index, flat.shape[0])
     return named(reshape(gather(flat, 0, reshape(index, (-1,))), index.shape), "TakeBackward0")
@@ -1667,10 +1688,9 @@ def searchsorted(
             f"boundaries tensor {list(boundaries.shape)} and input value tensor "
             f"{list(queries.shape)}"
         )
-    for tensor in (sorted_sequence, values):
-        if tensor.dtype is dtypes.bool_:
-            raise DTypeError("searchsorted: not implemented for bool tensors")
     common = result_type(sorted_sequence, values)
+    if common is dtypes.bool_:  # (a bool beside another dtype promotes, as PyTorch's)
+        raise DTypeError("searchsorted: not implemented for bool tensors")
     ordered, queries = sorted_sequence.detach().to(common), values.detach().to(common)
     if sorter is not None:
         if tuple(sorter.shape) != tuple(sorted_sequence.shape):
@@ -2443,6 +2463,8 @@ def diff(
                 f"diff: diff expects prepend or append to be the same dimension as input (input "
                 f"shape {input.shape}, {name} shape {extra.shape})"
             )
+    if n == 0:  # (PyTorch: a copy of input, prepend and append left out)
+        return clone(input)
     pieces = [t for t in (prepend, input, append) if t is not None]
     out = cat(pieces, dim) if len(pieces) > 1 else input
     for _ in range(n):

@@ -116,11 +116,15 @@ def _unsqueeze_matrix(x: Any) -> Any:
 
 
 def _check_same_dtype(op_name: str, x: Any, y: Any) -> None:
+    """The products' operands: one dtype, and not bool (PyTorch's matmul, mm, mv, bmm, dot,
+    cross and the addmm family have no bool kernel)."""
     if x._array.dtype != y._array.dtype:
         raise DTypeError(
             f"{op_name}: expected both operands to have the same dtype, but got "
             f"{x.dtype.name} and {y.dtype.name}"
         )
+    if x._array.dtype.kind == "b":
+        raise DTypeError(f"{op_name}: not implemented for 'Bool'")
 
 
 def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool = False) -> None:
@@ -535,10 +539,10 @@ def addmm(
     _check_same_dtype("addmm", mat1, mat2)
     _check_same_dtype("addmm", input, mat1)
     target = (mat1.shape[0], mat2.shape[1])
-    _check_scaled_input(
+    beta, alpha = _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
-    return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
+    return named(_scaled_product(input, mm, (mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def _check_scaled_input(
@@ -548,9 +552,10 @@ def _check_scaled_input(
     operands: str,
     beta: Any,
     alpha: Any,
-) -> None:
-    """The addmm family's checks: input broadcasts to the product's shape, and integer inputs
-    take integer scales."""
+) -> tuple:
+    """The addmm family's checks: input broadcasts to the product's shape; for integer inputs
+    addr refuses float scales, and the others truncate them to integers, as PyTorch casts a
+    Scalar to the tensor's dtype (beta=0.5 ignores an int input). Returns (beta, alpha)."""
     try:
         shape = broadcast_shapes(input.shape, target)
     except ShapeError:
@@ -560,12 +565,40 @@ def _check_scaled_input(
             f"{op_name}: input of shape {input.shape} cannot be broadcast to the product's shape "
             f"{target} ({operands})"
         )
-    if input._array.dtype.kind not in "fV" and (
+    if input._array.dtype.kind not in "fcV" and (
         isinstance(alpha, float) or isinstance(beta, float)
     ):
-        raise DTypeError(
-            f"{op_name}: for integral input tensors, alpha and beta must not be floats"
-        )
+        if op_name == "addr":
+            raise DTypeError(
+                f"{op_name}: for integral input tensors, alpha and beta must not be floats"
+            )
+        beta, alpha = int(beta), int(alpha)
+    return beta, alpha
+
+
+def _scaled_product(
+    input: Any,  # noqa: A002
+    product_of: Any,
+    operands: tuple,
+    beta: Any,
+    alpha: Any,
+) -> Any:
+    """beta * input + alpha * product_of(*operands); float16 and bfloat16 in float32, rounded
+    once at the end, as PyTorch's CPU kernels (rounding the product, its scaling and the sum
+    each was several units in the last place off)."""
+    if isinstance(input, Tensor) and input.dtype in (dtypes.float16, dtypes.bfloat16):
+        wide = tuple(cast(operand, dtypes.float32) for operand in operands)
+        result = _scaled_sum(cast(input, dtypes.float32), product_of(*wide), beta, alpha)
+        return cast(result, input.dtype)
+    return _scaled_sum(input, product_of(*operands), beta, alpha)
+
+
+def _batched_product(batch1: Any, batch2: Any) -> Any:
+    return _product(Matmul, (batch1, batch2))
+
+
+def _summed_batch_product(batch1: Any, batch2: Any) -> Any:
+    return _product(Einsum, (batch1, batch2), "bij,bjk->ik")
 
 
 def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
@@ -621,8 +654,10 @@ def addmv(
     _check_same_dtype("addmv", mat, vec)
     _check_same_dtype("addmv", input, mat)
     target = (mat.shape[0],)
-    _check_scaled_input("addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha)
-    return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
+    beta, alpha = _check_scaled_input(
+        "addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha
+    )
+    return named(_scaled_product(input, mv, (mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(
@@ -656,8 +691,10 @@ def addr(
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
-    _check_scaled_input("addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha)
-    return named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
+    beta, alpha = _check_scaled_input(
+        "addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha
+    )
+    return named(_scaled_product(input, outer, (vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
@@ -706,9 +743,9 @@ def baddbmm(
     _check_same_dtype("baddbmm", input, batch1)
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
-    _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    product = _product(Matmul, (batch1, batch2))
-    return named(_scaled_sum(input, product, beta, alpha), "BaddbmmBackward0")
+    beta, alpha = _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
+    product = _scaled_product(input, _batched_product, (batch1, batch2), beta, alpha)
+    return named(product, "BaddbmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -743,9 +780,9 @@ def addbmm(
     _check_same_dtype("addbmm", input, batch1)
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
-    _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    product = _product(Einsum, (batch1, batch2), "bij,bjk->ik")
-    return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
+    beta, alpha = _check_scaled_input("addbmm", input, target, operands, beta, alpha)
+    product = _scaled_product(input, _summed_batch_product, (batch1, batch2), beta, alpha)
+    return named(product, "AddbmmBackward0")
 
 
 class Addcmul(Op):
@@ -1106,8 +1143,23 @@ def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
+    if operands[0]._array.dtype.kind in "biu":
+        operands = _einsum_integer_operands(operands, specs, output)
     out = _product(Einsum, operands, ",".join(specs) + "->" + output)
     return named(out, _einsum_node_name(specs, output))
+
+
+def _einsum_integer_operands(operands: tuple, specs: Sequence[str], output: str) -> tuple:
+    """PyTorch's einsum on integers and bools: an index summed out of one operand alone goes
+    through `sum` (so the result is int64, as sum promotes); one shared by operands through
+    bmm (which keeps the dtype, and has no bool kernel)."""
+    summed = {letter for spec in specs for letter in spec} - set(output)
+    counts = [sum(letter in spec for spec in specs) for letter in summed]
+    if operands[0]._array.dtype.kind == "b" and any(count > 1 for count in counts):
+        raise DTypeError("einsum(): bmm not implemented for 'Bool'")
+    if any(count == 1 for count in counts):
+        return tuple(cast(operand, dtypes.int64) for operand in operands)
+    return operands
 
 
 def _einsum_node_name(specs: Sequence[str], output: str) -> str:
@@ -1243,9 +1295,9 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.inner(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
         tensor([[11.]])
     """
-    _check_same_dtype("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
-        return input * other
+        return input * other  # (a product: dtypes promote, as PyTorch's)
+    _check_same_dtype("inner", input, other)
     if input.shape[-1] != other.shape[-1]:
         raise ShapeError(
             f"inner: the last dimension must match on both input tensors, but got shapes "
@@ -1343,6 +1395,12 @@ def tensordot(
     a_labels = list(_LETTERS[: a.ndim])
     b_labels = list(_LETTERS[a.ndim : a.ndim + b.ndim])
     for da, db in zip(dims_a, dims_b):
+        # (a size-1 dimension contracted with a longer one broadcasts: PyTorch sums the other
+        # side over that dimension first)
+        if b.shape[db] == 1 and a.shape[da] != 1:
+            a = reduction.sum(a, da, keepdim=True, dtype=a.dtype)
+        elif a.shape[da] == 1 and b.shape[db] != 1:
+            b = reduction.sum(b, db, keepdim=True, dtype=b.dtype)
         if a.shape[da] != b.shape[db]:
             raise ShapeError(
                 f"tensordot: contracted dimensions need to match, but first has size "
@@ -1375,7 +1433,9 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 2:
         raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
     matrix = input
-    if matrix._array.dtype.kind in "biu":
+    if matrix._array.dtype.kind == "b":
+        raise DTypeError("trace: not implemented for 'Bool'")
+    if matrix._array.dtype.kind in "iu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
         out = _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
@@ -2354,6 +2414,11 @@ def vecdot(
             f"{tuple(x.shape)} and {tuple(y.shape)}"
         )
     _check_same_dtype("linalg.vecdot", x, y)
+    if x._array.dtype.kind not in "fcV":
+        raise DTypeError(
+            f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+            f"{x.dtype.name}"
+        )
     return reduction.sum(conj(x) * y, dim)
 
 

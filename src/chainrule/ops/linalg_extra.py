@@ -1049,8 +1049,12 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
         raise ShapeError(f"vander: x must be a one-dimensional tensor (got shape {tuple(x.shape)})")
     if N is not None and N < 0:
         raise DomainError(f"vander: N must be non-negative, got {N}")
-    if N == 0:
-        return zeros((x.shape[0], 0), dtype=_vander_operand(x).dtype, device=x.device)
+    if x.dtype is dtypes.bool_:  # (torch.vander takes bool, as int64; linalg.vander refuses it)
+        x = x.to(dtypes.int64)
+    if N in (0, 1) or (N is None and x.shape[0] <= 1):
+        columns = x.shape[0] if N is None else N  # x ** 0: ones, constant in x
+        operand = _vander_operand(x.detach())
+        return ones_like(operand).reshape(-1, 1)[:, :columns]
     matrix = linalg_vander(x, N=N)
     return matrix if increasing else flip(matrix, (-1,))
 

@@ -180,20 +180,14 @@ def random_(
     if low is None:
         low = 0
     name = x.dtype.name
-    if name in _FLOAT_DIGITS:
-        smallest, largest = -(2 ** _FLOAT_DIGITS[name]), 2 ** _FLOAT_DIGITS[name]
-    else:
-        smallest, largest = _INT_RANGES[name]
+    largest = 2 ** _FLOAT_DIGITS[name] if name in _FLOAT_DIGITS else _INT_RANGES[name][1]
     if high is None:
         high = largest + 1
     elif low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    if not smallest <= low <= largest:
-        raise RuntimeError(f"random_: from is out of bounds for {name}")
-    if not smallest <= high - 1 <= largest:
-        raise RuntimeError(f"random_: to - 1 is out of bounds for {name}")
+    creation.check_random_bounds(low, high, x.dtype)
     sample = creation.randint(
         low, high, tuple(x.shape), generator=generator, dtype=dtypes.int64, device=x.device
     )

@@ -609,7 +609,7 @@ def _reduction_jvp(ctx: Node, t: Any, axes: Any, keepdim: bool) -> Any:
         return None
     if dtype.is_complex:  # a complex variant's vjp gives conj(d out / d x): ops/complex.py
         local = conj(local)
-    return sum(t * local, axes, keepdim) if shape else t * local
+    return _over(sum, t * local, axes, keepdim)
 
 
 def _exclusive_products(x: Any, axis: int) -> Any:
@@ -713,7 +713,7 @@ class Amax(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         weights = _tie_weights(ctx.x, ctx.out, ctx.axes, ctx.keepdim, ctx.nan_aware, t.dtype)
-        return sum(t * weights, ctx.axes, ctx.keepdim)
+        return _over(sum, t * weights, ctx.axes, ctx.keepdim)
 
     batch = axes_batch
 
@@ -732,7 +732,14 @@ def _tie_weights(x: Any, out: Any, axes: tuple, keepdim: bool, nan_aware: bool, 
     if nan_aware:
         mask = logical_or(mask, logical_and(isnan(x), isnan(value)))
     mask = cast(mask, dtype)
-    return mask / sum(mask, axes, keepdim=True)
+    return mask / _over(sum, mask, axes, True)
+
+
+def _over(reduce: Any, x: Any, axes: tuple, keepdim: bool) -> Any:
+    """reduce(x, axes, keepdim) over the axes an op reduced, which may be none (a 0-dim input,
+    or a 0-dim example under vmap, whose batch dimension the public functions' () would take
+    as one of "every axis")."""
+    return x if not axes else reduce(x, axes, keepdim=keepdim)
 
 
 def amax(
@@ -887,8 +894,9 @@ class Argmax(Op):
 
     @staticmethod
     def batch(b: Any, x: Any, axis: int | None, keepdim: bool) -> Any:
-        """vmap: the axis one further right; the flattened example for axis None."""
-        if axis is not None:
+        """vmap: the axis one further right; the flattened example for axis None (and for a
+        0-dim example, whose only index is 0 whatever the axis)."""
+        if axis is not None and x.ndim > 1:
             return apply(b.op, (x,), axis + 1, keepdim)
         out = apply(b.op, (reshape(x, (b.size, -1)),), 1, False)
         return reshape(out, (b.size,) + (1,) * (x.ndim - 1)) if keepdim else out
@@ -1205,7 +1213,7 @@ def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float, whole: bool) -> Any:
     given, or a 0-dim input) with dof <= 0, PyTorch's var_backward gives g * inf instead,
     nan where x equals the mean: var(tensor([1., 2.]), correction=3) has gradient [inf, inf],
     var(..., 0, correction=3) [1., -1.]."""
-    centered = x - mean(x, axes, keepdim=True)
+    centered = x - _over(mean, x, axes, True)
     if whole and dof <= 0:
         return g * where(centered == 0, math.nan, math.inf)
     scale = 2.0 / dof if dof != 0 else math.inf
@@ -1501,7 +1509,7 @@ class VectorNorm(Op):
         if math.isinf(order):
             magnitude = _abs(x)
             mask = cast(logical_or(magnitude == norm, isnan(magnitude)), g.dtype)
-            return (sign(x) * (g / sum(mask, ctx.axes, keepdim=True) * mask),)
+            return (sign(x) * (g / _over(sum, mask, ctx.axes, True) * mask),)
         zero_norm = norm == 0
         if order == 2:  # x / norm is 0/0 at a zero norm: masked, so its second derivative is nan
             return (g * where(zero_norm, 0.0, x / norm),)
@@ -1713,7 +1721,7 @@ class LogSumExp(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         x = ctx.x
         out = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
-        return sum(t * exp(x - out), ctx.axes, ctx.keepdim)
+        return _over(sum, t * exp(x - out), ctx.axes, ctx.keepdim)
 
     batch = axes_batch
 

@@ -845,7 +845,11 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
         >>> chainrule.broadcast_shapes((3, 1), (4,))
         (3, 4)
     """
-    ndim = max((len(s) for s in shapes), default=0)
+    try:
+        ndim = max((len(s) for s in shapes), default=0)
+    except TypeError:  # an int among them is a 1-D shape, as PyTorch's (kept off the fast path)
+        shapes = tuple((s,) if isinstance(s, int) else s for s in shapes)
+        ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for shape in shapes:
         for i, size in enumerate(shape):

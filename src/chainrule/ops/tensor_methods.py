@@ -880,6 +880,7 @@ class TensorMethods:
 
     def bernoulli_(self, p: _float = 0.5, generator: Generator | None = None) -> Tensor:
         """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
+        creation.check_probability(p)
         with grad_mode.no_grad():
             return self.copy_(creation.rand_like(self, generator=generator) < p)
 
