@@ -314,7 +314,7 @@ NORMALIZATION = [
         "group_norm",
         lambda x, w, b: F.group_norm(x, 3, w, b),
         lambda x, w, b: TF.group_norm(x, 3, w, b),
-        [((2, 6, 3), (6,), (6,)), ((2, 6, 2, 2), (6,), (6,)), ((3, 6), (6,), (6,))],
+        [((2, 6, 3), (6,), (6,)), ((2, 6, 2, 2), (6,), (6,)), ((4, 12), (12,), (12,))],
     ),
     _spec(
         "instance_norm",
