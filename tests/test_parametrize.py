@@ -83,6 +83,9 @@ def test_spectral_norm_parametrization_matches_torch(make, shape, training):
 
 
 def test_spectral_norm_divides_by_the_largest_singular_value():
+    # seeded: how fast the power iteration converges depends on the random weight's two largest
+    # singular values (unseeded, an unlucky draw after other tests missed 1e-6 in 30 steps)
+    chainrule.manual_seed(0)
     layer = parametrizations.spectral_norm(nn.Linear(5, 4).to(dtype=chainrule.float64))
     for _ in range(30):  # power iterations converge in training mode
         weight = layer.weight
