@@ -223,8 +223,8 @@ def _pointwise(kernel: tuple, geometry: tuple) -> bool:
     """Whether a convolution is pointwise: 1 x 1 kernels at stride 1, unpadded, one group (a
     ResNet bottleneck's, a MobileNet's projection). Each sample is then one channel-mixing
     product straight on its (C, P) plane, where the columns path copied x twice and the result
-    once: (16, 64, 32, 32) -> 128 channels, forward and backward 21.5 -> 11.6 ms at one
-    thread (PyTorch 13.6)."""
+    once: (16, 64, 32, 32) -> 128 channels, forward and backward 21.5 -> 14.9 ms at one
+    thread (PyTorch 14.1-14.4 in the same runs)."""
     stride, padding, _, groups = geometry
     return (
         groups == 1

@@ -698,7 +698,7 @@ class Gather(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
         ctx.save(dim=dim, index=index)
-        compiled = ctx.backend.gather_along(x, index, dim)  # (256, 4096): 3.4 -> 0.7 ms
+        compiled = ctx.backend.gather_along(x, index, dim)  # (256, 4096): 3.4 -> 0.7-1.1 ms
         return compiled if compiled is not None else x[_along_key(ctx.xp, index, dim)]
 
     @staticmethod
@@ -721,7 +721,7 @@ class ScatterAdd(Op):
         ctx.save(dim=dim, index=index)
         out = x.copy()
         values = _leading(index.shape, src)
-        if not ctx.backend.scatter_add_along(out, index, values, dim):  # 3.8 -> 1.0 ms
+        if not ctx.backend.scatter_add_along(out, index, values, dim):  # 3.8 -> 0.7-1.2 ms
             ctx.backend.scatter_add(out, _along_key(ctx.xp, index, dim), values)
         return out
 

@@ -42,7 +42,7 @@ class SoftmaxCrossEntropy(Op):
         logits = x if x.ndim == 2 else xp.moveaxis(x, 1, -1)  # classes last
         keep = target != ignore_index
         every = ctx.backend.host_memory and bool(keep.all())  # on a device: no sync to ask
-        if every and x.ndim == 2:  # one compiled pass a row: (512, 1000) 0.55 -> 0.25 ms
+        if every and x.ndim == 2:  # one compiled pass a row: (512, 1000) 0.55 -> 0.26 ms
             loss = ctx.backend.cross_entropy_rows(x, target)
             if loss is not None:
                 return loss

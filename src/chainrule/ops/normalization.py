@@ -180,7 +180,7 @@ class AffineStandardize(Op):
     (AffineStandardizeBackward), where Standardize, a Mul and an Add took three forwards and
     five backward ops: `F.layer_norm` on W7's (16, 64, 128) float32, forward 0.38 -> 0.19 ms
     and forward + backward 1.16 -> 0.57 ms; `nn.GroupNorm(8, 64)` on (32, 64, 32, 32), forward
-    and backward 7.3 -> 3.0 ms (CPU time, one thread, benchmarks/README.md)."""
+    and backward 7.3 -> 3.7 ms (CPU time, one thread, benchmarks/README.md)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, weight: Array, bias: Array, axes: tuple, eps: float) -> tuple:
