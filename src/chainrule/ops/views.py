@@ -47,6 +47,9 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
     if is_complex_over_real(view, base):  # the positions of the view's real pairs
         return element_positions(_pairs_of(view), base)
     backend = base._backend
+    if hasattr(type(view._array), "first_example"):  # vmap's stand-in: one example's positions
+        view = Tensor._from_array(view._array.first_example(), backend)
+        base = Tensor._from_array(base._array.first_example(), backend)
     xp = backend.xp
     base_array, view_array = base._array, view._array
     itemsize = view_array.dtype.itemsize
@@ -141,6 +144,12 @@ class CopySlices(Op):
     def node_name(cls) -> str:
         return "CopySlices"
 
+    @staticmethod
+    def batch(b: Any, base: Any, values: Any, positions: Array) -> Any:
+        """vmap: every example's base takes the write at the same positions."""
+        base, values = (t if bat else b.expand(t) for t, bat in zip((base, values), b.batched))
+        return apply(CopySlices, (base, values), _positions_in_batch(b.size, base, positions))
+
 
 class ViewRegion(Op):
     """A view's values as the elements at `positions` of its base: the view's history after
@@ -163,6 +172,20 @@ class ViewRegion(Op):
     @classmethod
     def node_name(cls) -> str:
         return "AsStridedBackward0"
+
+    @staticmethod
+    def batch(b: Any, base: Any, positions: Array) -> Any:
+        """vmap: the same positions in every example's base."""
+        return apply(ViewRegion, (base,), _positions_in_batch(b.size, base, positions))
+
+
+def _positions_in_batch(size: int, base: Any, positions: Array) -> Array:
+    """Flat positions in one example of `base` (batch first, `size` examples) as positions
+    in the whole batched base, (size, *positions.shape)."""
+    xp = base._backend.xp
+    per_example = math.prod(base.shape[1:])
+    starts = xp.arange(size, dtype=positions.dtype) * per_example
+    return starts.reshape((size,) + (1,) * positions.ndim) + positions
 
 
 def _written_mask(xp: Any, shape: tuple, positions: Array) -> Array:
@@ -209,11 +232,14 @@ def _as_before(base: Tensor) -> Tensor:
     return before
 
 
-def rebase_view(view: Tensor, values: Tensor) -> None:
+def rebase_view(view: Tensor, values: Tensor, positions: Array | None = None) -> None:
     """After `values` were written into `view` in place while recording: the base's history
-    becomes CopySlices of the write, and the view's a region of the new base."""
+    becomes CopySlices of the write, and the view's a region of the new base. `positions`:
+    element_positions(view, base), for callers that find them otherwise (vmap's batched
+    views, from one example)."""
     base = view._base
-    positions = element_positions(view, base)
+    if positions is None:
+        positions = element_positions(view, base)
     before = _as_before(base)
     if is_part_of_complex(view, base):  # the write replaces a part: the pairs' elements
         pairs = apply(CopySlices, (view_as_real(before), values), positions)
