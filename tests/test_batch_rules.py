@@ -85,13 +85,6 @@ NOT_MAPPABLE = {
 _GAP = "vmap gap (issue 17): "
 VMAP_GAPS = {
     "embedding_scale_grad_by_freq": _GAP + "scale_grad_by_freq reads batched indices",
-    **{
-        name: _GAP + "a batched value written into an unbatched tensor's view cannot be stored"
-        for name in (
-            "view_write_into_a_plain_tensor",
-            "view_write_into_a_plain_tensor_squared",
-        )
-    },
 }
 
 

@@ -878,3 +878,32 @@ def test_per_example_derivatives_see_in_place_writes_as_torch(program):
         )
     for mine, expected in zip(*results):
         np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: lib.zeros_like(x),
+        lambda lib, x: lib.ones_like(x[0]),
+        lambda lib, x: lib.full_like(x, 2.0),
+        lambda lib, x: lib.empty_like(x).fill_(0),
+        lambda lib, x: x.new_zeros(2, 4),
+        lambda lib, x: x.new_ones((4,)),
+        lambda lib, x: x.new_full((4,), 3.0),
+        lambda lib, x: x.new_empty(4).zero_(),
+    ],
+)
+def test_factories_of_a_batched_tensor_are_batched_as_torch(make):
+    """zeros_like(x), x.new_zeros(n) and the like make each example its own tensor under
+    vmap, so a batched value can be written into them."""
+
+    def run(lib):
+        def function(x):
+            out = make(lib, x)
+            out[0] = x[0, 0] * 2
+            out.add_(x[1, 1])
+            return out
+
+        return lib.func.vmap(function)(lib.arange(24.0).reshape(2, 3, 4)).numpy()
+
+    np.testing.assert_allclose(run(chainrule), run(torch))

@@ -119,6 +119,17 @@ class StandIn:
     def __repr__(self) -> str:
         return f"StandIn(shape={self.shape}, dtype={self.dtype}, level={self.level.number})"
 
+    def batched_like(self, tensor: Tensor) -> BatchedTensor:
+        """`tensor` (made by a factory such as zeros_like of this batched tensor) copied into
+        every example, batched at this level and the ones outside it (creation.batched_like)."""
+        xp = tensor._backend.xp
+        copies = xp.broadcast_to(tensor._array, (self.level.size, *tensor._array.shape)).copy()
+        physical = Tensor._from_array(copies, tensor._backend)
+        outer = getattr(type(self.value._array), "batched_like", None)
+        if outer is not None:
+            physical = self.value._array.batched_like(physical)
+        return _wrap(physical, self.level)
+
     def first_example(self) -> Any:
         """The first example's physical array (of every vmap level's batch): a view of a
         batched tensor lies in its base the same way in every example, so one example's

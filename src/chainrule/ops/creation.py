@@ -408,6 +408,16 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
+def batched_like(out: Tensor, input: Any) -> Tensor:  # noqa: A002
+    """`out`, or under vmap, when `input` is batched, a batched result holding a copy of `out`
+    per example, as torch.vmap's rules for zeros_like, x.new_zeros and the like: a batched
+    value can be written into it (`d = x.new_zeros(n); d[0] = x[0]`)."""
+    batch = getattr(type(input._array), "batched_like", None)  # vmap's stand-in array
+    if batch is None or out._requires_grad:
+        return out
+    return input._array.batched_like(out)
+
+
 def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
     """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
     a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
@@ -447,7 +457,7 @@ def zeros_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def ones_like(
@@ -478,7 +488,7 @@ def ones_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def empty_like(
@@ -510,7 +520,7 @@ def empty_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def full_like(
@@ -541,7 +551,7 @@ def full_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 # ---- ranges ----------------------------------------------------------------------------------

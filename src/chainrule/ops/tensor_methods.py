@@ -835,25 +835,29 @@ class TensorMethods:
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_ones(
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
-        return creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_full(
         self, size: Sequence[_int], fill_value: Number, dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
-        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        out = creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_empty(
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
-        return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
