@@ -845,6 +845,27 @@ def _write_into_a_computed_tensor(lib, r):
     return (b * r).sum()
 
 
+def _augmented_assignment_into_a_slice(lib, r):
+    b = r.clone()
+    b.add_(r.sin())
+    b[1:3] *= r[0]  # the view written, then written back into b by __setitem__
+    return (b**2).sum()
+
+
+def _writes_through_two_views(lib, r):
+    b = lib.stack([r, r * 2])
+    b[1].sub_(r.cos())
+    b.transpose(0, 1)[0].mul_(3)
+    return (b * b).sum()
+
+
+def _write_into_a_strided_view_then_the_base(lib, r):
+    b = r.clone()
+    b[::2].pow_(2)
+    b.unsqueeze(0).mul_(r)
+    return b.sum()
+
+
 @pytest.mark.parametrize(
     "program",
     [
@@ -853,6 +874,9 @@ def _write_into_a_computed_tensor(lib, r):
         _write_into_a_view_of_a_view,
         _view_read_after_a_write,
         _write_into_a_computed_tensor,
+        _augmented_assignment_into_a_slice,
+        _writes_through_two_views,
+        _write_into_a_strided_view_then_the_base,
     ],
     ids=lambda f: f.__name__.strip("_"),
 )

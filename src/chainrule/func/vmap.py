@@ -334,29 +334,33 @@ class BatchedTensor(Tensor):
 
 def _keep_read_values(node: Any, target: Tensor) -> None:
     """Before an in-place write into `target`: where the logical node that computed the new
-    values read `target` (`b.mul_(2)` reads b), it keeps a copy of target's old physical
-    values, as Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does
-    not find them modified; and the logical input becomes a snapshot with target's history
-    before the write, so a vjp recorded under create_graph (second derivatives) connects to
-    the old values' history, not to the write's."""
+    values read target or a tensor sharing its memory (`b.mul_(2)` reads b; `b[1:3] *= 2`
+    writes b[1:3] back into b), it keeps a copy of those inputs' old physical values, as
+    Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does not find them
+    modified; and each such logical input becomes a snapshot with its history before the
+    write, so a vjp recorded under create_graph (second derivatives) connects to the old
+    values' history, not to the write's."""
     if node is None or not issubclass(node.op, _Batched):
         return
+    counter = target._version_counter
     inputs = list(node.__dict__.get("inputs", ()))
-    if not any(logical is target for logical in inputs):
+    if not any(logical._version_counter is counter for logical in inputs):
         return
     values, versions = list(node.values), list(node.versions)
-    snapshot = None
+    snapshots: dict[int, Tensor] = {}
     for index, logical in enumerate(inputs):
-        if logical is target:
-            values[index] = values[index].clone()
-            versions[index] = values[index]._version_counter.value
-            if snapshot is None:
-                snapshot = _wrap(values[index], target._array.level)
-                snapshot._requires_grad = target._requires_grad
-                snapshot._node, snapshot._output_nr = target._node, target._output_nr
-                if target._node is None and target._requires_grad:
-                    snapshot._edge = target._gradient_edge()
-            inputs[index] = snapshot
+        if logical._version_counter is not counter or type(logical) is not BatchedTensor:
+            continue
+        values[index] = values[index].clone()
+        versions[index] = values[index]._version_counter.value
+        snapshot = snapshots.get(id(logical))
+        if snapshot is None:
+            snapshot = snapshots[id(logical)] = _wrap(values[index], logical._array.level)
+            snapshot._requires_grad = logical._requires_grad
+            snapshot._node, snapshot._output_nr = logical._node, logical._output_nr
+            if logical._node is None and logical._requires_grad:
+                snapshot._edge = logical._gradient_edge()
+        inputs[index] = snapshot
     node.__dict__["values"], node.__dict__["versions"] = tuple(values), tuple(versions)
     node.__dict__["inputs"] = tuple(inputs)
 
@@ -739,9 +743,12 @@ class _Batched(Op):
     def vjp(ctx: Node, *grads: Any) -> tuple:
         level = ctx.level
         values = ctx.values
-        # a view's vjp reads only its input's shape, so a write into the base since (through
-        # this view or another) leaves it right, as PyTorch's view backwards
-        reads_values = not (type(ctx.compute) is _Compute and ctx.compute.op.is_view)
+        # a view's vjp reads only its input's shape (Op.vjp_reads_inputs), so a write into the
+        # base since (through this view or another) leaves it right, as PyTorch's backward
+        compute = ctx.compute
+        reads_values = type(compute) is not _Compute or (
+            compute.op.vjp_reads_inputs and not compute.op.is_view
+        )
         for index, (value, version) in enumerate(zip(values, ctx.versions)):
             if reads_values and value._version_counter.value != version:
                 raise GradError(

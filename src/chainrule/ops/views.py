@@ -117,6 +117,8 @@ class CopySlices(Op):
     names its result. Derivatives: g with those elements zeroed for the base, g's elements at
     the positions for the values."""
 
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, base: Array, values: Array, positions: Array) -> Array:
         ctx.save(
@@ -155,6 +157,8 @@ class ViewRegion(Op):
     """A view's values as the elements at `positions` of its base: the view's history after
     its base was written in place. Derivatives: a scatter of g into zeros of the base's shape
     (repeated positions add up), and a gather of the base's tangent."""
+
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, base: Array, positions: Array) -> Array:
