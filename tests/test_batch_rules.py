@@ -93,22 +93,6 @@ VMAP_GAPS = {
 }
 
 
-# The losses and index functions composed in ops/losses_extra.py and ops/composites.py build
-# their masks from the index or target values (and check them) on the host.
-VMAP_GAPS.update(
-    {
-        name: _GAP + "builds masks from batched index or target values"
-        for name in (
-            "multi_margin_loss",
-            "multi_margin_loss_p2_weight",
-            "multi_margin_loss_unbatched",
-            "multilabel_margin_loss",
-            "multilabel_margin_loss_unbatched",
-        )
-    }
-)
-
-
 # Where torch.vmap disagrees with torch called once per example, which is what vmap is defined
 # to equal: chainrule's vmap follows the definition, and these specs are checked against it.
 TORCH_VMAP_DIFFERS_FROM_PER_EXAMPLE = {
