@@ -23,6 +23,7 @@ from chainrule.backend import (
     get_default_device,
     is_array,
     is_numpy_scalar,
+    shared,
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype, scalar_type_name
@@ -200,6 +201,15 @@ class _CapsuleExchange:
 def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
     """Rebuild a pickled tensor (see Tensor.__reduce_ex__)."""
     return tensor(data, dtype=dtype_name, requires_grad=requires_grad)
+
+
+def tensor_from_shared(
+    block: str, offset: int, shape: tuple, strides: tuple, dtype: Any, requires_grad: bool
+) -> Tensor:
+    """A tensor another process sent from shared memory (tensor_methods._reduce_for_processes):
+    over the same memory, attached by the block's name."""
+    out = Tensor._from_array(shared.attach(block, offset, shape, strides, dtype))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 # ---- filled ----------------------------------------------------------------------------------

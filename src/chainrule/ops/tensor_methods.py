@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
-from chainrule.backend import device, dtypes, formats, is_array
+from chainrule.backend import device, dtypes, formats, is_array, shared
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DomainError, DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops import (
@@ -1219,15 +1219,20 @@ class TensorMethods:
         return self
 
     def is_shared(self) -> _bool:
-        """Whether `share_memory_()` was called on this tensor."""
-        return self._extra is not None and self._extra.get("shared", False)
+        """Whether the tensor's memory is shared between processes (`share_memory_()`)."""
+        marked = self._extra is not None and self._extra.get("shared", False)
+        return marked or shared.location(self._array) is not None
 
     def share_memory_(self) -> Tensor:
-        """Mark the tensor as shared between processes, as PyTorch's; chainrule's worker
-        processes copy tensors, so this changes nothing else. Returns self."""
+        """Move the tensor's data into shared memory, as PyTorch's: processes forked after
+        this, or sent the tensor through multiprocessing (a spawned Process's arguments, a
+        Queue), write the same memory, as Hogwild training needs. Returns self."""
         if self._extra is None:
             self._extra = {}
         self._extra["shared"] = True
+        if shared.location(self._array) is None:
+            self._array = shared.share(self._array)
+            shared.send_shared_by_name(Tensor, _reduce_for_processes)
         return self
 
     def record_stream(self, stream: object) -> None:
@@ -1386,6 +1391,19 @@ class TensorMethods:
         gcd_ = gcd
         lcm_ = lcm
         nextafter_ = nextafter
+
+
+def _reduce_for_processes(tensor: Tensor) -> tuple:
+    """How multiprocessing sends a tensor once any was shared (backend/shared.py): one in
+    shared memory by its block's name, so the receiver writes the same memory, as PyTorch's
+    reductions; any other by value, as pickle."""
+    place = shared.location(tensor._array)
+    if place is None:
+        return tensor.__reduce_ex__(4)
+    array = tensor._array
+    block, offset = place
+    details = (array.shape, array.strides, array.dtype, tensor._requires_grad)
+    return (creation.tensor_from_shared, (block, offset, *details))
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
