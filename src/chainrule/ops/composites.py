@@ -19,7 +19,14 @@ from chainrule.backend.dtypes import bool_, get_default_dtype, scalar_type_name
 from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
+from chainrule.ops.creation import (
+    as_tensor,
+    checked_fill,
+    full_like,
+    scalar_value,
+    zeros,
+    zeros_like,
+)
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import (
     check_long_index,
@@ -71,7 +78,7 @@ def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
         # under vmap (the index may differ per example) or a compile trace (it may differ per
         # call): the same mask from tensor ops, which batch and replay
         wrapped = reshape(index, (-1,)) % max(size, 1)
-        hit = index_put(full_like(input, False, dtype=bool_).new_zeros(size), (wrapped,), True)
+        hit = index_put(zeros(size, dtype=bool_, device=input.device), (wrapped,), True)
         return reshape(hit, tuple(shape))
     xp = input._backend.xp
     hit = xp.zeros(size, dtype=bool)
