@@ -931,3 +931,13 @@ def test_factories_of_a_batched_tensor_are_batched_as_torch(make):
         return lib.func.vmap(function)(lib.arange(24.0).reshape(2, 3, 4)).numpy()
 
     np.testing.assert_allclose(run(chainrule), run(torch))
+
+
+def test_storage_offset_inside_vmap_is_the_batched_tensors_as_torch():
+    def run(lib):
+        x = lib.arange(30.0).reshape(3, 2, 5)[:, :, 1:]
+        offsets = lib.func.vmap(lambda t: lib.tensor(t.storage_offset()))(x)
+        views = lib.func.vmap(lambda t: t.as_strided((2,), (1,), t.storage_offset()))(x)
+        return offsets.tolist(), views.tolist()
+
+    assert run(chainrule) == run(torch)

@@ -933,8 +933,12 @@ class TensorMethods:
         return _elementwise_python("map_", self, callable, tensor)
 
     def storage_offset(self) -> _int:
-        """How many elements into its memory block this tensor starts (0 unless a view)."""
-        return strided.memory_block(self._backend, self._array)[1]
+        """How many elements into its memory block this tensor starts (0 unless a view);
+        inside vmap, the batched tensor's, as torch's (its first example's)."""
+        array = self._array
+        if hasattr(type(array), "first_example"):  # vmap's stand-in
+            array = array.first_example()
+        return strided.memory_block(self._backend, array)[1]
 
     def untyped_storage(self) -> strided.UntypedStorage:
         """The memory block this tensor's elements live in, as bytes: views of one tensor
