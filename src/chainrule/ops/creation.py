@@ -271,6 +271,8 @@ def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
     unknown = sorted(keywords.keys() - _IGNORED_FACTORY_KEYWORDS - {"size"})
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    if not size:  # zeros() is no 0-dim tensor in PyTorch: zeros(()) is
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     return size
 
 
