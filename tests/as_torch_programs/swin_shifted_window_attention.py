@@ -1,7 +1,7 @@
 """A tiny Swin Transformer as the reference implementation writes it: windows cut by
 `view` / `permute` / `contiguous` and stitched back, the shifted windows of every second block
 by `torch.roll(shifts=(-s, -s), dims=(1, 2))` with the attention mask built from `slice` regions
-on an `img_mask`, `masked_fill(mask != 0, float(-100.0))`, a relative position bias table
+on an `img_mask`, `masked_fill(mask != 0, -100.0)`, a relative position bias table
 indexed through a `relative_position_index` buffer (`torch.meshgrid(indexing="ij")`,
 `torch.flatten`, broadcast differences, `register_buffer(persistent=False)`), `nn.init
 .trunc_normal_(std=.02)` through `self.apply(self._init_weights)`, patch merging of the strided
@@ -94,7 +94,7 @@ class SwinBlock(nn.Module):
                     cnt += 1
             windows = window_partition(img_mask, ws).view(-1, ws * ws)
             mask = windows.unsqueeze(1) - windows.unsqueeze(2)
-            mask = mask.masked_fill(mask != 0, float(-100.0)).masked_fill(mask == 0, float(0.0))
+            mask = mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
         self.register_buffer("attn_mask", mask, persistent=False)
 
     def forward(self, x, fused=False):
