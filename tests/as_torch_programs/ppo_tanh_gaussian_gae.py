@@ -44,7 +44,7 @@ class PointMass:
         return self.state.copy(), reward, bool(abs(x) > 2.0)
 
 
-def layer_init(layer, std=math.sqrt(2), bias=0.0):
+def layer_init(layer, std=2**0.5, bias=0.0):
     nn.init.orthogonal_(layer.weight, std)
     nn.init.constant_(layer.bias, bias)
     return layer
@@ -146,7 +146,7 @@ def main():
             x.reshape(n, *x.shape[2:])
             for x in (obs, actions, old_logp, advantages, returns, values)
         ]
-        for epoch in range(2):
+        for _epoch in range(2):
             order = (
                 torch.arange(n) if args.deterministic else torch.randperm(n, generator=generator)
             )
