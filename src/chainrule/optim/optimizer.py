@@ -274,7 +274,7 @@ class Optimizer:
                 if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
                     raise RuntimeError(self._sparse_refusal())
                 if params:
-                    self._update_group(group, params)
+                    self._update_group(_with_number_rate(group), params)
         return loss
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -452,9 +452,24 @@ _OPTION_LABELS = {
 }
 
 
-def check_nonnegative(**options: float) -> None:
-    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option."""
+def _with_number_rate(group: dict[str, Any]) -> dict[str, Any]:
+    """The group as the update rules read it: a tensor `lr` (which stays a tensor in the group,
+    for schedulers to fill in place) as its Python number, as PyTorch's steps read it when
+    not capturable."""
+    lr = group["lr"]
+    if not isinstance(lr, Tensor):
+        return group
+    return {**group, "lr": lr.item()}
+
+
+def check_nonnegative(**options: float | Tensor) -> None:
+    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option; a tensor
+    learning rate must have one element."""
     for name, value in options.items():
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"Tensor {name} must be 1-element")
+            value = value.item()
         if not 0.0 <= value:
             raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
 
