@@ -316,6 +316,24 @@ def test_a_tensor_lr_steps_as_its_number_and_stays_the_groups_tensor(name):
     assert opt.param_groups[0]["lr"] is lr
 
 
+def test_lbfgs_with_a_tensor_lr_iterates_as_with_its_number():
+    def run(lr):
+        w = chainrule.tensor([1.0, -2.0], requires_grad=True)
+        opt = optim.LBFGS([w], lr=lr, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - 0.3) ** 4).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        opt.step(closure)
+        return w.tolist()
+
+    assert run(chainrule.tensor(0.5)) == run(0.5)
+
+
 def test_a_tensor_lr_must_hold_one_nonnegative_number():
     w, tw = chainrule.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
     for lib, param in ((optim, w), (torch.optim, tw)):

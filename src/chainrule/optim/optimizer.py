@@ -274,7 +274,7 @@ class Optimizer:
                 if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
                     raise RuntimeError(self._sparse_refusal())
                 if params:
-                    self._update_group(_with_number_rate(group), params)
+                    self._update_group(with_number_rate(group), params)
         return loss
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -452,7 +452,7 @@ _OPTION_LABELS = {
 }
 
 
-def _with_number_rate(group: dict[str, Any]) -> dict[str, Any]:
+def with_number_rate(group: dict[str, Any]) -> dict[str, Any]:
     """The group as the update rules read it: a tensor `lr` (which stays a tensor in the group,
     for schedulers to fill in place) as its Python number, as PyTorch's steps read it when
     not capturable."""
