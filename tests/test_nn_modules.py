@@ -1009,9 +1009,14 @@ def test_multihead_attention_rejects_bad_shapes() -> None:
     mha = nn.MultiheadAttention(8, 2)
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(8, 3)
-    with pytest.raises(ShapeError, match="2D attn_mask"):
-        x = chainrule.randn(3, 2, 8)
+    x = chainrule.randn(3, 2, 8)
+    # PyTorch names the mask's shape as a Size: "is torch.Size([3, 4]), but should be (3, 3)"
+    with pytest.raises(
+        ShapeError, match=r"2D attn_mask is \S*Size\(\[3, 4\]\), but should be \(3, 3\)"
+    ):
         mha(x, x, x, attn_mask=chainrule.zeros(3, 4))
+    with pytest.raises(ShapeError, match=r"3D attn_mask is \S*Size\(\[5, 3, 3\]\), but should be"):
+        mha(x, x, x, attn_mask=chainrule.zeros(5, 3, 3))
     with pytest.raises(ValueError, match="Need attn_mask"):
         mha(x, x, x, is_causal=True)
 
