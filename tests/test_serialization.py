@@ -85,6 +85,23 @@ def test_file_objects_and_load_options(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "options",
+    [
+        {"_use_new_zipfile_serialization": False},  # older code, for PyTorch < 1.6 readers
+        {"pickle_protocol": 4},
+        {"pickle_module": pickle, "pickle_protocol": 2, "_disable_byteorder_record": True},
+    ],
+    ids=str,
+)
+def test_torch_saves_pickle_and_container_options_are_accepted(options, tmp_path):
+    """torch.save(obj, f, _use_new_zipfile_serialization=False) and the pickle options run
+    (PyTorch writes its older container; chainrule writes its one format) and load back."""
+    save({"w": chainrule.arange(3.0), "epoch": 2}, tmp_path / "ckpt.pt", **options)
+    assert_same(load(tmp_path / "ckpt.pt"), {"w": chainrule.arange(3.0), "epoch": 2})
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "theirs.pt", **options)  # PyTorch's too
+
+
+@pytest.mark.parametrize(
     "map_location",
     [
         lambda storage, loc: storage,  # older code's keep-it-on-the-CPU idiom

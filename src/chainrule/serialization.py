@@ -96,7 +96,14 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 # ---- saving ----------------------------------------------------------------------------------
 
 
-def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
+def save(
+    obj: object,
+    f: str | os.PathLike | IO[bytes],
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Write `obj` (a tensor, nested dicts/lists/tuples of tensors, numbers, strings, bools
     and None, or a whole model) to the path or binary file object `f`.
 
@@ -105,6 +112,10 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
             strings, bools and None (a `state_dict()`), or an nn.Module (module docstring).
         f (str, path or binary file): where to write. Written atomically: a crash leaves the
             old file, never a half-written one.
+        pickle_module, pickle_protocol, _use_new_zipfile_serialization,
+            _disable_byteorder_record: torch.save's options for its pickle and zip container
+            (older code passes `_use_new_zipfile_serialization=False` for PyTorch < 1.6),
+            accepted and ignored: the file is always the one format described above.
 
     Example:
         >>> import os, tempfile, chainrule
