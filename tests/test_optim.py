@@ -316,6 +316,26 @@ def test_a_tensor_lr_steps_as_its_number_and_stays_the_groups_tensor(name):
     assert opt.param_groups[0]["lr"] is lr
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"])
+def test_tensor_betas_and_weight_decay_step_as_their_numbers(name):
+    """betas=(torch.tensor(0.9), torch.tensor(0.99)) and a tensor weight_decay, as PyTorch
+    documents them: each step reads the float32 tensors' values."""
+    ours, theirs = make_params()
+
+    def options(lib):
+        return {
+            "lr": lib.tensor(0.02),
+            "betas": (lib.tensor(0.8), lib.tensor(0.95)),
+            "weight_decay": lib.tensor(0.1),
+        }
+
+    opt = getattr(optim, name)(ours, **options(chainrule))
+    topt = getattr(torch.optim, name)(theirs, **options(torch))
+    for step in range(3):
+        train_both(opt, topt, ours, theirs, [step])
+        assert_close(ours, theirs, what=f"{name} with tensor options, step {step}")
+
+
 def test_lbfgs_with_a_tensor_lr_iterates_as_with_its_number():
     def run(lr):
         w = chainrule.tensor([1.0, -2.0], requires_grad=True)
