@@ -134,7 +134,7 @@ class LSQLinear(nn.Linear):
     def __init__(self, cin, cout):
         super().__init__(cin, cout)
         self.step = nn.Parameter(torch.tensor(0.05))
-        self.clip = nn.Parameter(torch.full((cin,), 0.1))
+        self.clip = nn.Parameter(torch.full((cin,), 0.05))
 
     def forward(self, x):
         x = torch.clamp(x, torch.zeros_like(self.clip), self.clip)
@@ -223,7 +223,7 @@ def main():
     )
     warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 3))
     losses, norms = [], []
-    for step in range(6):
+    for step in range(4):
         model.train()
         batch = slice((step % 3) * 8, (step % 3) * 8 + 8)
         loss = criterion(model(images[batch]), labels[batch])
@@ -244,7 +244,7 @@ def main():
 
     quantize_model(model)
     qat_optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.05)
-    for step in range(4):
+    for step in range(3):
         model.train()
         batch = slice((step % 3) * 8, (step % 3) * 8 + 8)
         loss = criterion(model(images[batch]), labels[batch])
