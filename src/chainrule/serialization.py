@@ -3,8 +3,8 @@
 A checkpoint is a (nested) dict of tensors and plain values, e.g.
 `{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
 as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
-the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
-metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
+the shape of the nesting (lists, tuples, and dict keys that are ints, tuples, floats, bools or
+None), is JSON in the file's metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
 as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
 values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
 unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
@@ -135,6 +135,29 @@ def save(
     _write_atomically(os.fspath(f), payload)
 
 
+def _encode_key(key: Any, path: str) -> Any:
+    """A dict key as the structure's JSON holds it: a str or int as itself, any other plain
+    value (a tuple, float, bool, None: pickle keeps them, so torch.save does) encoded, under
+    "key"; a key holding tensors or objects is refused."""
+    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
+        return key
+    held: dict[str, Any] = {}
+    try:
+        encoded = _encode(key, "", held, _TensorsOnly())
+    except TypeError:
+        encoded = None
+    if encoded is None or held:
+        raise TypeError(
+            f"save: dict keys must be plain values (str, int, float, bool, None, or tuples of "
+            f"them), got {type(key).__name__} {key!r} at {path or 'the top level'}"
+        )
+    return {"key": encoded}
+
+
+def _decoded_key(key: Any, tensors: Any, weights_only: bool, refs: dict) -> Any:
+    return _decode(key["key"], tensors, weights_only, refs) if isinstance(key, dict) else key
+
+
 def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
@@ -190,12 +213,7 @@ def _encode(
     if isinstance(value, dict):
         items = []
         for k, v in value.items():
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
-                raise TypeError(
-                    f"save: dict keys must be str or int, got {type(k).__name__} {k!r} at "
-                    f"{path or 'the top level'}"
-                )
-            items.append([k, _encode(v, _join(path, k), arrays, memo)])
+            items.append([_encode_key(k, path), _encode(v, _join(path, k), arrays, memo)])
         # A state_dict is an OrderedDict and loads as one (it prints as one).
         return {"ordered_dict" if isinstance(value, OrderedDict) else "dict": items}
     if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a namedtuple
@@ -556,7 +574,12 @@ def _decode(
     if kind == "value":
         return content
     if kind == "dict":
-        return {key: _decode(child, tensors, weights_only, refs) for key, child in content}
+        return {
+            _decoded_key(key, tensors, weights_only, refs): _decode(
+                child, tensors, weights_only, refs
+            )
+            for key, child in content
+        }
     if kind == "list":
         return [_decode(child, tensors, weights_only, refs) for child in content]
     if kind == "tuple":
@@ -567,7 +590,11 @@ def _decode(
         return cls._make(_decode(child, tensors, weights_only, refs) for child in children)
     if kind == "ordered_dict":
         return OrderedDict(
-            (key, _decode(child, tensors, weights_only, refs)) for key, child in content
+            (
+                _decoded_key(key, tensors, weights_only, refs),
+                _decode(child, tensors, weights_only, refs),
+            )
+            for key, child in content
         )
     if kind == "parameter":
         key, requires_grad, *pairs = content
