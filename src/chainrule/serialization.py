@@ -4,9 +4,9 @@ A checkpoint is a (nested) dict of tensors and plain values, e.g.
 `{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
 as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
 the shape of the nesting (lists, tuples, and dict keys that are ints, tuples, floats, bools or
-None), is JSON in the file's metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
-as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
-values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
+None), is JSON in the file's metadata, which also records what PyTorch's pickles keep: an
+OrderedDict (a state_dict) loads as an OrderedDict, a Parameter as a Parameter, and Size, dtype,
+device, set, complex and bytes values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
 unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
 (with `weights_only=True` otherwise, an UnpicklingError). A whole model (`save(model, f)`, as
 `torch.save(model, f)` pickles one) is stored the same way: each object by its class's name and
