@@ -1,28 +1,28 @@
 """Checkpoints: `chainrule.save` and `chainrule.load`, in the safetensors format.
 
-A checkpoint is a (nested) dict of tensors and plain values, e.g.
-`{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
-as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
-the shape of the nesting (lists, tuples, and dict keys that are ints, tuples, floats, bools or
-None), is JSON in the file's metadata, which also records what PyTorch's pickles keep: an
-OrderedDict (a state_dict) loads as an OrderedDict, a Parameter as a Parameter, and Size, dtype,
-device, set, complex and bytes values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
-unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
-(with `weights_only=True` otherwise, an UnpicklingError). A whole model (`save(model, f)`, as
-`torch.save(model, f)` pickles one) is stored the same way: each object by its class's name and
-its attributes (`__dict__`), functions and classes by name, and a tensor or object met again as
-a reference to its first place, so tied weights and shared submodules stay shared; it loads
-with `weights_only=False` or its classes allowlisted. Nothing is pickled, so loading a file runs
-no code from it (with `weights_only=False`, the modules of the classes it names are imported,
-as pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads
-with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
-load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
-decoded here). complex128 tensors, which the format has no entry type for (torch.save stores
-them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
-structure marks to load back as complex128. A tensor that requires grad (a plain tensor being
-optimised, not a Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads
-sparse (its indices and values are two entries, its size and coalesced flag in the structure;
-a CSR one its crow_indices, col_indices and values), as from torch.save.
+A checkpoint is a (nested) dict of tensors and plain values, e.g. `{'model': model.state_dict(),
+'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored as safetensors entries named by
+their path ('optimizer.state.0.exp_avg'); everything else, and the shape of the nesting (lists,
+tuples, and dict keys that are ints, tuples, floats, bools or None), is JSON in the file's
+metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads as an
+OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes values as
+themselves. A namedtuple is stored by its class's name and, as from PyTorch's unpickler, loads as
+that class with `weights_only=False` or once `add_safe_globals` allows it (with `weights_only=True`
+otherwise, an UnpicklingError). A whole model (`save(model, f)`, as `torch.save(model, f)` pickles
+one) is stored the same way: each object by its class's name and its attributes (`__dict__`),
+functions and classes by name, and a tensor or object met again as a reference to its first place,
+so tied weights and shared submodules stay shared; it loads with `weights_only=False` or its
+classes allowlisted. Nothing is pickled, so loading a file runs no code from it (with
+`weights_only=False`, the modules of the classes it names are imported, as pickle would), and a
+flat dict of tensors is a plain safetensors file that PyTorch reads with
+`safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries load
+as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are decoded
+here). complex128 tensors, which the format has no entry type for (torch.save stores them), are
+stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the structure marks to
+load back as complex128. A tensor that requires grad (a plain tensor being optimised, not a
+Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads sparse (its indices
+and values are two entries, its size and coalesced flag in the structure; a CSR one its
+crow_indices, col_indices and values), as from torch.save.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
