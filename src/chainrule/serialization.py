@@ -112,10 +112,12 @@ def save(
             strings, bools and None (a `state_dict()`), or an nn.Module (module docstring).
         f (str, path or binary file): where to write. Written atomically: a crash leaves the
             old file, never a half-written one.
-        pickle_module, pickle_protocol, _use_new_zipfile_serialization,
-            _disable_byteorder_record: torch.save's options for its pickle and zip container
-            (older code passes `_use_new_zipfile_serialization=False` for PyTorch < 1.6),
-            accepted and ignored: the file is always the one format described above.
+        pickle_module (module, optional): torch.save's pickler; accepted and ignored, as are
+            the next three (the file is always the one format described above).
+        pickle_protocol (int): torch.save's pickle protocol.
+        _use_new_zipfile_serialization (bool): torch.save's container (older code passes
+            False, for PyTorch < 1.6 readers).
+        _disable_byteorder_record (bool): torch.save's byte-order record.
 
     Example:
         >>> import os, tempfile, chainrule
