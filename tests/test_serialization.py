@@ -5,6 +5,7 @@ import io
 import math
 import os
 import pickle
+import re
 import typing
 
 import numpy as np
@@ -188,6 +189,17 @@ def test_dict_keys_that_pickle_keeps_load_back_as_from_torch_save(tmp_path):
     assert list(loaded["name"]) == [(1, 2)]
     torch.save({(0, "q"): torch.ones(2), 0.5: "half"}, tmp_path / "theirs.pt")
     assert list(torch.load(tmp_path / "theirs.pt")) == [(0, "q"), 0.5]
+
+
+def test_a_whole_model_with_a_parametrization_is_refused_as_by_torch_save(tmp_path):
+    """PyTorch's parametrized classes refuse pickling (state_dict() is the way): torch.save of
+    such a model raises its RuntimeError, and so does chainrule's, before writing anything."""
+    message = "Serialization of parametrized modules is only supported through state_dict()"
+    for lib in (chainrule, torch):
+        model = lib.nn.Sequential(lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(2, 2)))
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            lib.save(model, tmp_path / f"{lib.__name__}.pt")
+    assert not (tmp_path / "chainrule.pt").exists()
 
 
 def test_unsupported_values_and_key_clashes_are_refused(tmp_path):

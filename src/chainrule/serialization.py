@@ -272,6 +272,12 @@ def _encode_object(
     """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
     its attributes' nodes, which load back into a new instance of that class (module
     docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
+    if "_unparametrized_class" in vars(type(value)):  # nn.utils.parametrize's own class
+        raise RuntimeError(  # PyTorch's pickling refuses these classes with this message
+            "Serialization of parametrized modules is only supported through state_dict(). "
+            "See:\nhttps://pytorch.org/tutorials/beginner/saving_loading_models.html"
+            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+        )
     if memo is None or isinstance(memo, _TensorsOnly):
         memo = dict(memo or {})  # an object's memo: its objects are remembered too
     reference = path or "object"
