@@ -268,6 +268,20 @@ def test_a_whole_model_saves_and_loads_with_weights_only_false(tmp_path, library
     assert str(loaded) == str(model)
 
 
+@pytest.mark.parametrize("library", ["chainrule", "torch"])
+def test_a_models_builtin_function_attributes_and_hooks_load_back_by_name(tmp_path, library):
+    """pickle stores a module-level builtin (math.sqrt as an attribute, print as a forward
+    hook) by name, so torch.save(model) keeps it; so does chainrule's."""
+    lib = chainrule if library == "chainrule" else torch
+    model = lib.nn.Linear(2, 2)
+    model.transform = math.sqrt
+    model.register_forward_hook(print)
+    lib.save(model, tmp_path / "model.pt")
+    loaded = lib.load(tmp_path / "model.pt", weights_only=False)
+    assert loaded.transform is math.sqrt
+    assert list(loaded._forward_hooks.values()) == [print]
+
+
 def test_an_allowlisted_model_class_loads_with_weights_only(tmp_path):
     model = _tied_model(chainrule)
     chainrule.save(model, tmp_path / "m")

@@ -249,7 +249,11 @@ def _encode(
     in_object = memo is not None and not isinstance(memo, _TensorsOnly)
     if isinstance(value, Module) or (in_object and _plain_object(value)):
         return _encode_object(value, path, arrays, memo)
-    if in_object and isinstance(value, (type, types.FunctionType)):
+    # a builtin function of a module (print, math.sqrt: a hook, an activation), not a method
+    module_builtin = isinstance(value, types.BuiltinFunctionType) and isinstance(
+        value.__self__, types.ModuleType
+    )
+    if in_object and (isinstance(value, (type, types.FunctionType)) or module_builtin):
         return {"global": _global_name(value, path)}  # a class or function, by name
     if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
