@@ -426,12 +426,12 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
-def _in_layout_of(out: Tensor, input: Any, memory_format: Any, name: str) -> Tensor:  # noqa: A002
+def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
     """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
     a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3));
     or in the layout an explicit channels-last `memory_format` asks for."""
     if memory_format is channels_last or memory_format is channels_last_3d:
-        return _in_memory_format(out, memory_format, name)
+        return _in_memory_format(out, memory_format, "memory_format")
     like = input._array
     if out._backend is not input._backend or type(like) is not out._backend.array_type:
         return out  # another device, or vmap's per-example view (no strides)
@@ -468,7 +468,7 @@ def zeros_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "zeros_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def ones_like(
@@ -499,7 +499,7 @@ def ones_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "ones_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def empty_like(
@@ -531,7 +531,7 @@ def empty_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "empty_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def full_like(
@@ -562,7 +562,7 @@ def full_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "full_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 # ---- ranges ----------------------------------------------------------------------------------
@@ -1668,7 +1668,7 @@ def rand_like(
     """
     device = kwargs.get("device") or input.device
     out = rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "rand_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randn_like(
@@ -1697,7 +1697,7 @@ def randn_like(
     """
     device = kwargs.get("device") or input.device
     out = randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "randn_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randint(
@@ -1812,7 +1812,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
     dtype = kwargs.get("dtype") or input.dtype
     device = kwargs.get("device") or input.device
     out = randint(low, high, input.shape, dtype=dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"), "randint_like")
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randperm(
