@@ -99,6 +99,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: interpolation", {"ops.interpolation"}),
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),
+    # torch.fake_quantize_*: rounding to an affine grid with a straight-through gradient.
+    ("ops: fake quantisation", {"ops.quantization"}),
     ("ops: losses", {"ops.losses"}),
     ("ops: the other losses, composed of the ops above", {"ops.losses_extra"}),
     ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),

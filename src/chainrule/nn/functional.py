@@ -4343,13 +4343,13 @@ def multi_head_attention_forward(
         if attn_mask.dim() == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
                 raise ShapeError(
-                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"The shape of the 2D attn_mask is {attn_mask.shape!r}, but should be "
                     f"{(tgt_len, src_len)}."
                 )
             attn_mask = attn_mask.unsqueeze(0)
         elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
             raise ShapeError(
-                f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                f"The shape of the 3D attn_mask is {attn_mask.shape!r}, but should be "
                 f"{(bsz * num_heads, tgt_len, src_len)}."
             )
     if bias_k is not None and bias_v is not None:

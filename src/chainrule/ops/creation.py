@@ -28,11 +28,19 @@ from chainrule.backend import (
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype, scalar_type_name
 from chainrule.backend.float_errors import quiet_float_errors
-from chainrule.backend.formats import preserve_format
+from chainrule.backend.formats import channels_last, channels_last_3d, preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.op import Op, ToDevice, apply, empty_in_layout, is_plainly_row_major
+from chainrule.ops.conversion import layout_name
+from chainrule.ops.op import (
+    Op,
+    ToDevice,
+    apply,
+    empty_in_layout,
+    in_channels_last,
+    is_plainly_row_major,
+)
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -363,17 +371,17 @@ def empty(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `memory_format`
+            (channels_last lays a 4-D result out with its channels innermost), and PyTorch's
+            `out`, `layout` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _filled(
-        "empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad
-    )
+    out = _filled("empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad)
+    return _in_memory_format(out, kwargs.get("memory_format"), "empty")
 
 
 def full(
@@ -416,6 +424,16 @@ def full(
     )
 
 
+def _in_memory_format(out: Tensor, memory_format: Any, name: str) -> Tensor:
+    """`out` (new, row-major) moved to the channels-last layout `memory_format` asks for
+    (channels innermost), after PyTorch's rank check; any other format leaves it row-major."""
+    if memory_format is not channels_last and memory_format is not channels_last_3d:
+        return out
+    layout_name(name, memory_format, out.ndim)  # "required rank 4 tensor to use ..."
+    out._array = in_channels_last(out._backend.xp, out._array)
+    return out
+
+
 def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
@@ -432,7 +450,10 @@ def batched_like(out: Tensor, input: Any) -> Tensor:  # noqa: A002
 
 def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
     """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
-    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
+    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3));
+    or in the layout an explicit channels-last `memory_format` asks for."""
+    if memory_format is channels_last or memory_format is channels_last_3d:
+        return _in_memory_format(out, memory_format, "memory_format")
     like = input._array
     if out._backend is not input._backend or type(like) is not out._backend.array_type:
         return out  # another device, or vmap's per-example view (no strides)

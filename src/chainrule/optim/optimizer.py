@@ -274,7 +274,7 @@ class Optimizer:
                 if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
                     raise RuntimeError(self._sparse_refusal())
                 if params:
-                    self._update_group(group, params)
+                    self._update_group(with_number_options(group), params)
         return loss
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -452,9 +452,34 @@ _OPTION_LABELS = {
 }
 
 
-def check_nonnegative(**options: float) -> None:
-    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option."""
+def with_number_options(group: dict[str, Any]) -> dict[str, Any]:
+    """The group as the update rules read it: its tensor options (a tensor `lr`, tensor
+    `betas`, a tensor `weight_decay`, which stay tensors in the group, for schedulers to fill
+    in place) as their Python numbers, as PyTorch's steps read them when not capturable."""
+    plain = None
+    for key, value in group.items():
+        if key == "params":
+            continue
+        if isinstance(value, Tensor):
+            number: Any = value.item()
+        elif isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+            number = tuple(v.item() if isinstance(v, Tensor) else v for v in value)
+        else:
+            continue
+        if plain is None:
+            plain = dict(group)
+        plain[key] = number
+    return group if plain is None else plain
+
+
+def check_nonnegative(**options: float | Tensor) -> None:
+    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option; a tensor
+    learning rate must have one element."""
     for name, value in options.items():
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"Tensor {name} must be 1-element")
+            value = value.item()
         if not 0.0 <= value:
             raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
 
