@@ -799,7 +799,8 @@ def test_cov_with_weights_matches_torch_and_warns_as_torch_past_the_observations
         counts = lib.tensor([1, 2, 1, 3, 1])
         importance = lib.tensor([0.1, 2.0, 1.0, 3.0, 1.0], dtype=lib.float64)
         value = lib.cov(x, fweights=counts, aweights=importance)
-        (grad,) = lib.autograd.grad((value * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)).sum(), x)
+        cotangent = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        (grad,) = lib.autograd.grad((value * cotangent).sum(), x)
         with pytest.warns(UserWarning, match="degrees of freedom is <= 0") as caught:
             lib.cov(x[:, :2].detach(), correction=2)
         results.append((value.detach().numpy(), grad.numpy(), caught[0].category))
