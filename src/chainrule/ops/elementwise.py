@@ -4026,15 +4026,16 @@ Lcm, lcm = _comparison(
 
 class Nextafter(Op):
     """The next representable float after x in the direction of y (x itself where x == y).
-    Not differentiable (PyTorch has no derivative either). bfloat16 steps its own bit
-    pattern: a float32 step would round back to x."""
+    Derivatives, PyTorch's: g for x where x != y (one ulp is no change to first order), 0
+    where x == y (the output is y there); zeros for y. bfloat16 steps its own bit pattern: a
+    float32 step would round back to x."""
 
-    differentiable = False
     bfloat16_native = True  # forward sees bfloat16 itself, not float32
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         xp = ctx.xp
+        ctx.save(x=x, y=y)
         if x.dtype.kind != "V":
             return xp.nextafter(x, y)
         # bfloat16 (no ufunc of its own): one step of the bit pattern, towards y
@@ -4045,12 +4046,28 @@ class Nextafter(Op):
         stepped = xp.where(x == 0, smallest, bits + step).astype(xp.uint16).view(x.dtype)
         return xp.where((x == y) | xp.isnan(x) | xp.isnan(y), x + y - x, stepped)
 
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(where(ctx.x != ctx.y, g, 0.0), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = _zero_grad(ctx, 1)
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        if tx is None:
+            return None
+        return _finish_tangent(ctx, where(ctx.x != ctx.y, tx, 0.0))
+
     batch = elementwise_batch
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The next floating-point value after `input` towards `other`, elementwise with
-    broadcasting. Not differentiable.
+    broadcasting. Its gradient passes to `input` unchanged where `input != other` (zero where
+    they are equal, and to `other`), as PyTorch's.
 
     Args:
         input (Tensor): floating point, any shape.
