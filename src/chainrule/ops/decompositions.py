@@ -1588,6 +1588,8 @@ class CholeskyEx(Cholesky):
     def forward(ctx: Node, a: Array, upper: bool) -> tuple:
         xp = ctx.xp
         ctx.save(upper=upper)
+        if upper:  # the upper triangle is read, as Cholesky's: the lower one of A^H
+            a = xp.conj(xp.swapaxes(a, -1, -2))
         try:
             lower = xp.linalg.cholesky(a)
             if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
