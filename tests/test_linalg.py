@@ -568,3 +568,22 @@ def test_invalid_arguments_are_torchs_runtime_error(call, message):
         a = lib.eye(3, dtype=lib.float64) + 1
         with pytest.raises(RuntimeError, match=message):
             call(lib, a)
+
+
+@pytest.mark.parametrize(
+    "shapes, left, message",
+    [
+        (((3, 2), (1,), (3, 4)), True, r"tau.shape\[-1\] must be equal to min"),
+        (((3, 3), (2,), (3, 2)), True, r"tau.shape\[-1\] must be equal to min"),
+        (((3, 2), (2,), (3, 1)), False, r"other.shape\[-1\] must be equal to input.shape\[-2\]"),
+        (((2, 3, 2), (2,), (2, 3, 4)), True, "one dimension less than input"),
+        (((3, 2), (2,), (1, 3, 4)), True, "same number of dimensions as input"),
+    ],
+)
+def test_ormqr_refuses_what_torch_refuses(shapes, left, message):
+    """A tau with fewer scales than reflectors used was taken as zero reflectors (a wrong Q,
+    silently); PyTorch refuses it, and mismatched dimensions, with a RuntimeError."""
+    for lib in (chainrule, torch):
+        a, tau, other = (lib.ones(*shape, dtype=lib.float64) for shape in shapes)
+        with pytest.raises(RuntimeError, match=message):
+            lib.ormqr(a, tau, other, left=left)
