@@ -28,7 +28,7 @@ from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import cast, clone, result_type, write_out
+from chainrule.ops.conversion import cast, clone, real_part_for, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
@@ -300,6 +300,7 @@ class CopyFrom(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, src: Array) -> Array:
+        src = real_part_for(src, x.dtype)
         return ctx.xp.broadcast_to(src, x.shape).astype(x.dtype, copy=True)
 
     @staticmethod
