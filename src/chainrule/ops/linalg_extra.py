@@ -337,9 +337,12 @@ def solve_ex(
 
 class Geqrf(Op):
     """LAPACK's geqrf: the QR factorization as Householder reflectors (below the diagonal of
-    `a`, R on and above it) and their scales `tau`. Not differentiable (nor is PyTorch's)."""
+    `a`, R on and above it) and their scales `tau`. No derivative, as PyTorch: the outputs of
+    an input that requires grad are in the graph, and a backward through them raises."""
 
-    differentiable = False
+    @staticmethod
+    def vjp(ctx: Any, *grads: Any) -> tuple:
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> tuple:
