@@ -260,3 +260,21 @@ def test_a_complex_to_real_cast_keeps_the_real_part_and_warns_as_torch(cast):
             ours.tolist() == theirs.tolist()
             and str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
         )
+
+
+def test_a_real_leafs_gradient_through_complex_ops_takes_the_real_part_silently():
+    """The engine's cast of a complex gradient for a real input is no user cast: no warning,
+    as under PyTorch, and the gradient is its real part."""
+    import warnings
+
+    import chainrule.errors
+
+    grads = []
+    for lib in (chainrule, torch):
+        chainrule.errors._warned.discard(_DISCARDS)
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            (grad,) = lib.autograd.grad((x * (1 + 1j)).abs().sum() + (x * 2j).real.sum(), x)
+        grads.append(grad.tolist())
+    assert grads[0] == pytest.approx(grads[1], rel=1e-15)
