@@ -960,3 +960,16 @@ def test_cond_and_while_loop_run_eagerly_as_torch():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="single-element tensor"):
             lib.cond(lib.tensor([True, False]), lambda t: t, lambda t: t, (lib.ones(1),))
+
+
+def test_heaviside_of_a_tensor_requiring_grad_is_recorded_without_a_derivative():
+    """As PyTorch: the step's output is in the graph (grad_fn NotImplemented, so it prints
+    so), and a backward through it raises; chainrule gave a constant, silently dropping the
+    gradient of whatever else the loss held."""
+    for lib in LIBS_PAIR:
+        x = lib.tensor([0.5, 0.0, -1.0], requires_grad=True)
+        step = lib.heaviside(x, lib.tensor([0.5, 0.5, 0.5]))
+        assert step.requires_grad and step.grad_fn.name().endswith("NotImplemented")
+        assert "grad_fn=<NotImplemented>" in repr(step)
+        with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not implemented"):
+            (step.sum() + x.sum()).backward()

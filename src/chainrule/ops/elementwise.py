@@ -22,7 +22,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
@@ -4360,10 +4360,17 @@ def get_device(input: Tensor) -> int:  # noqa: A002
 
 
 class Heaviside(Op):
-    """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch).
-    Not differentiable."""
+    """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch). No
+    derivative, as PyTorch: the output of an input that requires grad is in the graph
+    (grad_fn NotImplemented), and a backward through it raises."""
 
-    differentiable = False
+    @classmethod
+    def node_name(cls) -> str:
+        return "NotImplemented"  # PyTorch's grad_fn for ops without a derivative formula
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError("derivative for aten::heaviside is not implemented")
 
     @staticmethod
     def forward(ctx: Node, x: Array, values: Array) -> Array:
