@@ -222,3 +222,59 @@ def test_adaptive_optimizers_step_complex_parameters_as_torch(name, options, dev
         if isinstance(value, torch.Tensor) and value.is_complex():
             assert my_state[key].dtype is chainrule.complex128
             np.testing.assert_allclose(my_state[key].cpu().numpy(), value.numpy(), rtol=1e-10)
+
+
+_DISCARDS = "Casting complex values to real discards the imaginary part"
+
+
+@pytest.mark.parametrize(
+    "cast",
+    [
+        lambda lib, z: z.double(),
+        lambda lib, z: z.to(lib.int64),
+        lambda lib, z: lib.zeros(2).copy_(z),
+        lambda lib, z: lib.zeros(2).__setitem__(slice(None), z),
+        lambda lib, z: lib.tensor(z, dtype=lib.float32),
+        lambda lib, z: lib.as_tensor(z, dtype=lib.float64),
+    ],
+    ids=["double", "to_int64", "copy_", "setitem", "tensor", "as_tensor"],
+)
+def test_a_complex_to_real_cast_keeps_the_real_part_and_warns_as_torch(cast):
+    """PyTorch warns (a UserWarning, once per process) that the imaginary part is dropped;
+    chainrule said nothing, or let NumPy's ComplexWarning through (another category, which a
+    UserWarning filter misses)."""
+    import warnings
+
+    import chainrule.errors
+
+    for lib in (chainrule, torch):
+        chainrule.errors._warned.discard(_DISCARDS)  # (shown once per process)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cast(lib, lib.tensor([1.5 + 2j, -3 - 1j]))
+        if lib is chainrule:  # PyTorch's own warning may have been shown in this process
+            assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, _DISCARDS)]
+    ours, theirs = (cast(lib, lib.tensor([1.5 + 2j, -3 - 1j])) for lib in (chainrule, torch))
+    if ours is not None:
+        assert (
+            ours.tolist() == theirs.tolist()
+            and str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        )
+
+
+def test_a_real_leafs_gradient_through_complex_ops_takes_the_real_part_silently():
+    """The engine's cast of a complex gradient for a real input is no user cast: no warning,
+    as under PyTorch, and the gradient is its real part."""
+    import warnings
+
+    import chainrule.errors
+
+    grads = []
+    for lib in (chainrule, torch):
+        chainrule.errors._warned.discard(_DISCARDS)
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            (grad,) = lib.autograd.grad((x * (1 + 1j)).abs().sum() + (x * 2j).real.sum(), x)
+        grads.append(grad.tolist())
+    assert grads[0] == pytest.approx(grads[1], rel=1e-15)

@@ -460,12 +460,26 @@ def test_ldl_solve_broadcasts_and_refuses_what_torch_refuses():
             call(chainrule, LD, pivots)
 
 
-def test_ldl_factor_and_solve_are_not_differentiable_as_in_torch():
-    A = _exact(_symmetric(3, np.float64, False)).requires_grad_(True)
-    LD, pivots = chainrule.linalg.ldl_factor(A)
-    assert not LD.requires_grad
-    B = chainrule.ones(3, 1, dtype=chainrule.float64, requires_grad=True)
-    assert not chainrule.linalg.ldl_solve(LD, pivots, B).requires_grad
+def test_ldl_factor_solve_and_geqrf_have_no_derivative_as_in_torch():
+    """PyTorch records them (the outputs require grad, grad_fn <NotImplemented> or
+    <GeqrfBackward0>) and raises when a backward reaches them; chainrule made constants of
+    them, so a loss through them silently lost that part of its gradient."""
+    values = _exact(_symmetric(3, np.float64, False)).numpy()
+    for lib in (chainrule, torch):
+        A = lib.tensor(values, requires_grad=True)
+        B = lib.ones(3, 1, dtype=lib.float64, requires_grad=True)
+        LD, pivots = lib.linalg.ldl_factor(A)
+        X = lib.linalg.ldl_solve(LD.detach(), pivots, B)
+        reflectors, tau = lib.geqrf(A)
+        assert LD.requires_grad and X.requires_grad and reflectors.requires_grad
+        assert not pivots.requires_grad
+        assert LD.grad_fn.name().endswith("NotImplemented")  # torch::autograd::NotImplemented
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex"):
+            LD.sum().backward()
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve"):
+            X.sum().backward()
+        with pytest.raises(NotImplementedError, match="the derivative for 'geqrf'"):
+            (reflectors.sum() + tau.sum()).backward()
 
 
 def test_ldl_factor_under_vmap_is_the_batched_factorization():

@@ -411,3 +411,35 @@ def test_nothing_is_recorded_when_no_input_requires_grad_or_under_no_grad():
         return plain.requires_grad, plain.grad_fn, quiet.requires_grad, quiet.grad_fn
 
     on_both(program)
+
+
+def _doubling_in_place(lib):
+    class DoubleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return DoubleInPlace.apply
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_is_refused_as_in_torch():
+    """A forward that writes into a leaf requiring grad (or a view of one) is PyTorch's
+    RuntimeError; chainrule recorded it, so the leaf's gradient was of values overwritten. A
+    non-leaf is fine, in both: its history gets the gradient through the in-place node."""
+    for lib in (chainrule, torch):
+        leaf = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been"):
+            _doubling_in_place(lib)(leaf)
+        base = lib.ones(4, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            _doubling_in_place(lib)(base[:2])
+        source = lib.tensor([1.0, 3.0], requires_grad=True)
+        out = _doubling_in_place(lib)(source * 1)
+        (grad,) = lib.autograd.grad((out * lib.tensor([1.0, 2.0])).sum(), source)
+        assert out.tolist() == [2.0, 6.0] and grad.tolist() == [2.0, 4.0]

@@ -64,7 +64,7 @@ BINARY_EDGE = ["atan2", "hypot", "copysign", "nextafter", "xlogy", "xlog1py", "m
                "gammainc", "gammaincc", "lerp", "sub", "mul", "polar", "complex",
                "where_gt"]  # fmt: skip
 # ops whose gradient PyTorch does not define (its backward raises) or that have none
-NOT_DIFFERENTIABLE = {"nextafter", "heaviside", "sign", "trunc", "isinf", "signbit", "zeta",
+NOT_DIFFERENTIABLE = {"heaviside", "sign", "trunc", "isinf", "signbit", "zeta",
                       "gammainc", "gammaincc", "bessel_y0", "bessel_y1", "bessel_j0", "bessel_j1",
                       "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
                       "modified_bessel_k1", "scaled_modified_bessel_k0", "spherical_bessel_j0",

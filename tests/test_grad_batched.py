@@ -50,7 +50,22 @@ def test_the_graph_is_freed_after_the_batch_unless_retained():
 def test_batched_grad_refuses_what_it_cannot_do():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = x * x
-    with pytest.raises(NotImplementedError, match="create_graph"):
-        chainrule.autograd.grad(y, x, chainrule.eye(2), is_grads_batched=True, create_graph=True)
     with pytest.raises(RuntimeError, match="batched tensor for every output"):
         chainrule.autograd.grad(y, x, None, is_grads_batched=True)
+
+
+def test_batched_rows_with_create_graph_are_a_differentiable_hessian():
+    """The Hessian's rows in one call (grad of the gradient with the identity as batched
+    grad_outputs), create_graph=True as PyTorch allows: values, and their own derivative (the
+    gradient of the Hessian's trace) as torch's. chainrule refused create_graph here."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad((x**3).prod() + x[0] * x[1], x, create_graph=True)
+        eye = lib.eye(3, dtype=lib.float64)
+        (hessian,) = lib.autograd.grad(g, x, eye, create_graph=True, is_grads_batched=True)
+        (third,) = lib.autograd.grad(hessian.trace(), x)
+        assert hessian.requires_grad
+        results.append((hessian.detach().numpy(), third.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-13)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13)

@@ -164,3 +164,65 @@ def test_gradcheck_checks_complex_outputs_and_inputs(lib, complex_input):
     assert not lib.autograd.gradcheck(wrong, (x,), raise_exception=False)
     for f in (lib.fft.fft, lambda t: t * t.conj() + t.abs(), lambda t: (t.exp(), t.angle())):
         assert lib.autograd.gradcheck(f, (x,)) and lib.autograd.gradgradcheck(f, (x,))
+
+
+def _wrong_backward(lib):
+    """x[:2] * (2, 3) whose backward says 2.5 and leaks into x[2]: a Jacobian mismatch."""
+
+    class Wrong(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x[:2] * lib.tensor([2.0, 3.0], dtype=lib.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            return lib.cat([g * 2.5, g[:1]])
+
+    return Wrong.apply
+
+
+def test_a_mismatch_raises_pytorchs_gradcheck_error_with_its_report():
+    """`from torch.autograd.gradcheck import GradcheckError` imports under as_torch, the error
+    is raised (a RuntimeError), and its message prints both Jacobians as PyTorch's does:
+    tensors with a row per input element and a column per output element."""
+    import importlib
+
+    import chainrule.as_torch
+
+    module = importlib.import_module(chainrule.as_torch.ALIASES["torch.autograd.gradcheck"])
+    assert module.GradcheckError is chainrule.errors.GradcheckError
+    assert issubclass(module.GradcheckError, RuntimeError) and module.gradcheck is not None
+    messages = []
+    errors = (
+        module.GradcheckError,
+        importlib.import_module("torch.autograd.gradcheck").GradcheckError,
+    )
+    for lib, error in zip((chainrule, torch), errors):
+        x = lib.tensor([0.1, 0.5, 0.7], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(error) as caught:
+            lib.autograd.gradcheck(_wrong_backward(lib), (x,))
+        messages.append(str(caught.value).replace("chainrule.", "torch."))
+        assert lib.autograd.gradcheck(_wrong_backward(lib), (x,), raise_exception=False) is False
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
+def test_nothing_requiring_grad_is_pytorchs_value_error(check):
+    """chainrule returned True, having checked nothing."""
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.1, 0.5], dtype=lib.float64)
+        with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+            getattr(lib.autograd, check)(lib.sin, (x,))
+
+
+def test_a_single_precision_input_is_warned_about_as_in_pytorch():
+    import warnings
+
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.1, 0.5], requires_grad=True)
+        y = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert lib.autograd.gradcheck(lambda a, b: a.sin() * b, (x, y), eps=1e-3, atol=1e-2)
+        found = [str(w.message) for w in caught if "double precision" in str(w.message)]
+        assert found and found[0].startswith("Input #0 requires gradient and is not a double")

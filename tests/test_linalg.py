@@ -138,6 +138,35 @@ def test_cholesky_of_a_non_positive_definite_matrix():
         chainrule.linalg.cholesky(-chainrule.eye(3))
 
 
+@pytest.mark.parametrize(
+    "factor",
+    [
+        lambda lib, a: lib.linalg.cholesky(a, upper=True),
+        lambda lib, a: lib.linalg.cholesky_ex(a, upper=True).L,
+        lambda lib, a: lib.cholesky(a, upper=True),
+        lambda lib, a: lib.linalg.cholesky(a),
+    ],
+    ids=["linalg.cholesky", "cholesky_ex", "torch.cholesky", "lower"],
+)
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_cholesky_reads_the_triangle_it_returns_as_torch(factor, dtype):
+    """upper=True factors the Hermitian matrix of A's upper triangle (LAPACK potrf's 'U'),
+    the default the one of its lower triangle: a matrix filled on one side only, or not
+    symmetric, gives PyTorch's factor and gradient (chainrule read the lower one for both)."""
+    base = np.array([[5.0, -1.5, 0.2], [-1.0, 5.0, -1.5], [0.0, -1.0, 5.0]])
+    if dtype == "complex128":
+        base = base + 1j * (np.triu(base, 1) * 0.3 - np.tril(base, -1) * 0.2)
+    cotangent = np.arange(9.0).reshape(3, 3) / 9
+    results = []
+    for lib in (chainrule, torch):
+        a = lib.tensor(base, requires_grad=True)
+        out = factor(lib, a)
+        (grad,) = lib.autograd.grad((out.abs() * lib.tensor(cotangent)).sum(), a)
+        results.append((out.detach().numpy(), grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10, atol=1e-12)
+
+
 _INDEFINITE = [[[1.0, 2.0], [2.0, 1.0]]]  # the leading minor of order 2
 _NEGATIVE = [[[-1.0, 0.0], [0.0, 1.0]]]  # order 1
 _NAN_PIVOT = [[[float("nan"), 0.0], [0.0, 1.0]]]  # LAPACK stops at a nan pivot
@@ -539,3 +568,22 @@ def test_invalid_arguments_are_torchs_runtime_error(call, message):
         a = lib.eye(3, dtype=lib.float64) + 1
         with pytest.raises(RuntimeError, match=message):
             call(lib, a)
+
+
+@pytest.mark.parametrize(
+    "shapes, left, message",
+    [
+        (((3, 2), (1,), (3, 4)), True, r"tau.shape\[-1\] must be equal to min"),
+        (((3, 3), (2,), (3, 2)), True, r"tau.shape\[-1\] must be equal to min"),
+        (((3, 2), (2,), (3, 1)), False, r"other.shape\[-1\] must be equal to input.shape\[-2\]"),
+        (((2, 3, 2), (2,), (2, 3, 4)), True, "one dimension less than input"),
+        (((3, 2), (2,), (1, 3, 4)), True, "same number of dimensions as input"),
+    ],
+)
+def test_ormqr_refuses_what_torch_refuses(shapes, left, message):
+    """A tau with fewer scales than reflectors used was taken as zero reflectors (a wrong Q,
+    silently); PyTorch refuses it, and mismatched dimensions, with a RuntimeError."""
+    for lib in (chainrule, torch):
+        a, tau, other = (lib.ones(*shape, dtype=lib.float64) for shape in shapes)
+        with pytest.raises(RuntimeError, match=message):
+            lib.ormqr(a, tau, other, left=left)

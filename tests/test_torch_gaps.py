@@ -819,6 +819,28 @@ def test_variance_with_a_correction_past_the_count_has_pytorchs_gradient():
     assert str(grads[0]) == str(grads[1])
 
 
+def test_cov_with_weights_matches_torch_and_warns_as_torch_past_the_observations():
+    """Frequency and analytic weights together (the normalizer subtracts correction times
+    sum(w * a) / sum(w)): values and gradients as torch's; a correction at or past the count
+    of observations warns with PyTorch's UserWarning (chainrule's was a RuntimeWarning a
+    `filterwarnings("ignore", category=UserWarning)` let through)."""
+    table = np.array([[0.0, 1.0, 2.0, 0.5, 1.0], [1.0, 1.0, -1.0, 0.5, 1.0]])
+    results = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor(table, requires_grad=True)
+        counts = lib.tensor([1, 2, 1, 3, 1])
+        importance = lib.tensor([0.1, 2.0, 1.0, 3.0, 1.0], dtype=lib.float64)
+        value = lib.cov(x, fweights=counts, aweights=importance)
+        cotangent = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        (grad,) = lib.autograd.grad((value * cotangent).sum(), x)
+        with pytest.warns(UserWarning, match="degrees of freedom is <= 0") as caught:
+            lib.cov(x[:, :2].detach(), correction=2)
+        results.append((value.detach().numpy(), grad.numpy(), caught[0].category))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+    assert results[0][2] is results[1][2] is UserWarning
+
+
 def test_tril_and_triu_of_a_transposed_tensor_are_row_major():
     for lib in LIBS_PAIR:
         x = lib.arange(8.0).view(2, 2, 2).transpose(0, 2)
@@ -970,3 +992,16 @@ def test_cond_and_while_loop_run_eagerly_as_torch():
     for lib in (chainrule, torch):
         with pytest.raises(RuntimeError, match="single-element tensor"):
             lib.cond(lib.tensor([True, False]), lambda t: t, lambda t: t, (lib.ones(1),))
+
+
+def test_heaviside_of_a_tensor_requiring_grad_is_recorded_without_a_derivative():
+    """As PyTorch: the step's output is in the graph (grad_fn NotImplemented, so it prints
+    so), and a backward through it raises; chainrule gave a constant, silently dropping the
+    gradient of whatever else the loss held."""
+    for lib in LIBS_PAIR:
+        x = lib.tensor([0.5, 0.0, -1.0], requires_grad=True)
+        step = lib.heaviside(x, lib.tensor([0.5, 0.5, 0.5]))
+        assert step.requires_grad and step.grad_fn.name().endswith("NotImplemented")
+        assert "grad_fn=<NotImplemented>" in repr(step)
+        with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not implemented"):
+            (step.sum() + x.sum()).backward()

@@ -913,3 +913,26 @@ def test_return_types_hold_pytorchs_named_tuples_by_name():
     ]:
         assert isinstance(result, getattr(chainrule.return_types, name)), name
         assert repr(result).startswith(f"chainrule.return_types.{name}(")
+
+
+def test_dtypes_name_their_real_and_complex_counterparts_as_torch():
+    """`x.dtype.to_real()` (the dtype of `x.abs()` for a complex x), `to_complex()` and the
+    short name `abbr`, for every dtype both libraries have; integers and bool have no complex
+    counterpart (a RuntimeError in both)."""
+    for name in (
+        "float16 bfloat16 float32 float64 complex64 complex128 int8 int16 int32 int64 "
+        "uint8 bool".split()
+    ):
+        ours, theirs = getattr(chainrule, name), getattr(torch, name)
+        assert ours.abbr == theirs.abbr
+        assert str(ours.to_real()) == str(theirs.to_real()).replace("torch", "chainrule")
+        if theirs.is_floating_point or theirs.is_complex:
+            if name != "float16":  # PyTorch's complex32, which chainrule lacks
+                assert (
+                    str(ours.to_complex()).split(".")[1] == str(theirs.to_complex()).split(".")[1]
+                )
+        else:
+            with pytest.raises(RuntimeError, match="Unknown Complex ScalarType"):
+                theirs.to_complex()
+            with pytest.raises(RuntimeError, match="Unknown Complex ScalarType"):
+                ours.to_complex()

@@ -34,6 +34,7 @@ ALIASES = {
     "torch.autograd": "chainrule.autograd",
     "torch.autograd.forward_ad": "chainrule.autograd.forward_ad",
     "torch.autograd.functional": "chainrule.autograd.functional",
+    "torch.autograd.gradcheck": "chainrule.autograd.gradcheck",
     "torch.autograd.function": "chainrule.autograd.function",
     "torch.autograd.grad_mode": "chainrule.autograd.grad_mode",
     "torch.autograd.graph": "chainrule.autograd.graph",

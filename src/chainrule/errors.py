@@ -178,6 +178,21 @@ class GradError(ChainruleError, RuntimeError):
     """
 
 
+class GradcheckError(GradError):
+    """gradcheck's or gradgradcheck's report of a Jacobian that differs from its finite
+    differences: PyTorch's torch.autograd.gradcheck.GradcheckError (a RuntimeError).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([0.5], dtype=chainrule.float64, requires_grad=True)
+        >>> try:
+        ...     chainrule.autograd.gradcheck(lambda a: a * a.detach(), (x,))
+        ... except chainrule.errors.GradcheckError as error:
+        ...     print(str(error).splitlines()[0])
+        Jacobian mismatch for output 0 with respect to input 0,
+    """
+
+
 class CompileError(ChainruleError, RuntimeError):
     """`chainrule.compile` cannot capture a function as asked (a graph break under
     `fullgraph=True`), as torch._dynamo's Unsupported."""

@@ -870,6 +870,8 @@ TORCH_NAMESPACE = [
         finite_differences=False,
     ),
     _binary("copysign", chainrule.copysign, torch.copysign, domains=[WIDE, WIDE]),
+    # one ulp toward y: PyTorch's derivative passes g to x unchanged and gives y zeros
+    _binary("nextafter", chainrule.nextafter, torch.nextafter, domains=[WIDE, WIDE]),
     _binary(
         "copysign_scalar",
         lambda x: chainrule.copysign(x, -1.0),

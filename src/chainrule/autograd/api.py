@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chainrule.autograd import engine
+from chainrule.autograd import engine, grad_mode
 from chainrule.errors import GradError, ShapeError
 
 if TYPE_CHECKING:  # annotations only
@@ -243,11 +243,9 @@ def _batched_grad(
     materialize_grads: bool,
 ) -> tuple:
     """grad(is_grads_batched=True): one grad call per entry of the grad_outputs' first
-    dimension (the graph kept until the last), each input's results stacked."""
-    if create_graph:
-        raise NotImplementedError(
-            "grad: is_grads_batched with create_graph=True is not supported; use func.vmap"
-        )
+    dimension (the graph kept until the last), each input's results stacked; with
+    create_graph, stacked by writes into a new tensor, which records them (a Hessian's rows,
+    still differentiable)."""
     seeds = _as_tuple(grad_outputs)
     if not seeds or any(seed is None or not hasattr(seed, "_array") for seed in seeds):
         raise GradError("grad: is_grads_batched=True needs a batched tensor for every output")
@@ -268,7 +266,9 @@ def _batched_grad(
     for index in range(batch):
         keep = True if index < batch - 1 else retain_graph
         row_seeds = [seed[index] for seed in seeds]
-        rows.append(grad(outputs, inputs, row_seeds, keep, allow_unused=unused_allowed))
+        rows.append(
+            grad(outputs, inputs, row_seeds, keep, create_graph, allow_unused=unused_allowed)
+        )
     stacked = []
     for position, target in enumerate(_as_tuple(inputs)):
         column = [row[position] for row in rows]
@@ -282,6 +282,14 @@ def _batched_grad(
             continue
         like = present[0]
         xp = like._backend.xp
+        if create_graph:
+            with grad_mode.enable_grad():
+                rows_tensor = like.new_zeros((batch, *like.shape))
+                for index, g in enumerate(column):
+                    if g is not None:
+                        rows_tensor[index] = g
+            stacked.append(rows_tensor)
+            continue
         arrays = [g._array if g is not None else xp.zeros_like(like._array) for g in column]
         stacked.append(like._from_array(xp.stack(arrays), like._backend))
     return tuple(stacked)

@@ -214,6 +214,8 @@ def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
             f"shape {tuple(shape)}"
         )
     if array.dtype != dtype.numpy:
+        if array.dtype.kind == "c" and not dtype.is_complex:
+            grad = grad.real  # a real input's gradient: the real part, without the cast's warning
         grad = grad.to(dtype)
     return grad
 

@@ -241,6 +241,8 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if record:
+            _refuse_dirty_leaves(ctx._dirty)
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
             _record(ctx, tensors, outputs)
@@ -357,6 +359,24 @@ def _bind_arguments(forward: Callable, args: tuple, kwargs: dict, with_defaults:
         return bound.args, bound.kwargs
     bound = signature.bind(None, *args, **kwargs)  # None stands for ctx
     return bound.args[1:], bound.kwargs
+
+
+def _refuse_dirty_leaves(dirty: tuple) -> None:
+    """PyTorch's refusal of a forward that wrote in place (mark_dirty) into a leaf that
+    requires grad, or a view of one: its gradient would be of values no longer there."""
+    for tensor in dirty:
+        if not tensor.requires_grad:
+            continue
+        if tensor.is_leaf:
+            raise GradError(
+                "a leaf Variable that requires grad has been used in an in-place operation."
+            )
+        base = tensor._base
+        if base is not None and base.is_leaf and base.requires_grad:
+            raise GradError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
 
 
 def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:

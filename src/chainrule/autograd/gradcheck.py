@@ -11,13 +11,16 @@ imaginary parts.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chainrule.autograd import api
-from chainrule.errors import GradError
+from chainrule.errors import GradcheckError
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._tensor import Tensor
@@ -131,8 +134,8 @@ def gradcheck(
         eps (float): the finite-difference step.
         atol (float): absolute tolerance of the comparison.
         rtol (float): relative tolerance of the comparison.
-        raise_exception (bool): raise GradError naming the output, the input and both
-            Jacobians on a mismatch; with False, return False instead.
+        raise_exception (bool): raise GradcheckError (a RuntimeError) naming the output, the
+            input and both Jacobians on a mismatch; with False, return False instead.
         **unused (Any): PyTorch's other options (nondet_tol, check_sparse_nnz, fast_mode...),
             accepted and ignored.
 
@@ -146,6 +149,7 @@ def gradcheck(
         True
     """
     inputs = _as_tuple(inputs)
+    _check_inputs(inputs)
     outputs = _real_parts(_differentiable_outputs(func(*inputs)))
     for index, tensor in enumerate(inputs):
         if not (hasattr(tensor, "_array") and tensor.requires_grad):
@@ -156,11 +160,42 @@ def gradcheck(
             if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol):
                 if not raise_exception:
                     return False
-                raise GradError(
+                raise GradcheckError(
                     f"Jacobian mismatch for output {output_index} with respect to input {index},\n"
-                    f"numerical:{n}\nanalytical:{a}\n"
+                    f"numerical:{_as_printed(n, tensor)}\nanalytical:{_as_printed(a, tensor)}\n"
                 )
     return True
+
+
+def _nothing_to_check() -> ValueError:
+    return ValueError(
+        "gradcheck expects at least one input tensor to require gradient, but none of them "
+        "have requires_grad=True."
+    )
+
+
+def _check_inputs(inputs: tuple) -> None:
+    """PyTorch's checks: some input requires grad (ValueError), and a warning for each one
+    that does in a precision too coarse for the default tolerances."""
+    checked = [hasattr(t, "_array") and t.requires_grad for t in inputs]
+    if not any(checked):
+        raise _nothing_to_check()
+    for index, tensor in enumerate(inputs):
+        if checked[index] and tensor._array.dtype.name not in ("float64", "complex128"):
+            warnings.warn(
+                f"Input #{index} requires gradient and is not a double precision floating point "
+                "or complex. This check will likely fail if all the inputs are not of double "
+                "precision floating point or complex. ",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def _as_printed(jacobian: np.ndarray, like: Tensor) -> Tensor:
+    """A Jacobian for the error message, as PyTorch prints it: a float64 tensor with one row
+    per input element and one column per output element."""
+    array = like._backend.from_numpy(np.ascontiguousarray(jacobian.T, dtype=np.float64))
+    return type(like)._from_array(array)
 
 
 def gradgradcheck(
@@ -186,7 +221,7 @@ def gradgradcheck(
         eps (float): the finite-difference step.
         atol (float): absolute tolerance of the comparison.
         rtol (float): relative tolerance of the comparison.
-        raise_exception (bool): raise GradError naming the output, the input and both
+        raise_exception (bool): raise GradcheckError naming the output, the input and both
             Jacobians on a mismatch; with False, return False instead.
         seed (int): seeds the random `grad_outputs`.
         **unused (Any): PyTorch's other options, accepted and ignored.
@@ -226,7 +261,7 @@ def gradgradcheck(
         return tuple(g for g in grads if g is not None)
 
     if not differentiable:
-        return True
+        raise _nothing_to_check()
     return gradcheck(
         vjp_function,
         inputs + grad_outputs,

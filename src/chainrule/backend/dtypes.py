@@ -20,6 +20,8 @@ import builtins
 import ml_dtypes
 import numpy as np
 
+from chainrule.errors import DTypeError
+
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 
 
@@ -80,6 +82,29 @@ class dtype:  # noqa: N801 - PyTorch's spelling
 
     def __reduce__(self):
         return (from_numpy_dtype, (self.numpy,))
+
+    @property
+    def abbr(self) -> str:
+        """PyTorch's short name: 'f32', 'bf16', 'c64', 'i64', 'u8', 'b8'."""
+        kind = "b" if self.category == BOOL else self.name.rstrip("0123456789")[0]
+        prefix = "bf" if self.name == "bfloat16" else kind
+        return f"{prefix}{self.itemsize * 8}"
+
+    def to_real(self) -> dtype:
+        """The dtype of this one's real part: complex64 -> float32; a real dtype is its own
+        (spectral code writes `x.dtype.to_real()` for the dtype of `x.abs()`)."""
+        return real_of(self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with this one as its parts: float32 -> complex64, float64 ->
+        complex128, bfloat16 -> complex64 (PyTorch's); an integer or bool has none."""
+        if self.category == COMPLEX:
+            return self
+        if self is float16:  # PyTorch's complex32, which chainrule lacks
+            raise DTypeError("float16.to_complex(): chainrule has no complex32 dtype")
+        if self.category != FLOATING:
+            raise DTypeError(f"Unknown Complex ScalarType for {scalar_type_name(self)}")
+        return _COMPLEX_OF[self]
 
 
 float16 = dtype("float16", np.float16, FLOATING)

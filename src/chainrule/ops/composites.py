@@ -307,7 +307,12 @@ def cov(
     else:
         normalizer = weight_sum - correction
     if float(normalizer) <= 0:
-        warnings.warn("cov(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=2)
+        warnings.warn(  # PyTorch's UserWarning, so a filter on its category catches ours
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "number of observations.",
+            UserWarning,
+            stacklevel=2,
+        )
         normalizer = abs(normalizer * 0)  # +0, as PyTorch's zero_() (a negative gives -0)
     centered = x - unsqueeze(average, 1)
     weighted = centered if weights is None else centered * weights

@@ -21,7 +21,7 @@ from chainrule.backend.formats import (
     contiguous_format,
     preserve_format,
 )
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.op import (
     Op,
@@ -92,6 +92,16 @@ def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.
 # ---- dtype conversion and copies -------------------------------------------------------------
 
 
+def real_part_for(x: Array, dtype: Any) -> Array:
+    """x, or its real part where complex x is going to a real dtype other than bool (1j is
+    True), with PyTorch's UserWarning once per process (NumPy's own cast would warn a
+    ComplexWarning each time, or nothing)."""
+    if x.dtype.kind == "c" and dtype.kind not in "cb":
+        warn_once("Casting complex values to real discards the imaginary part", UserWarning)
+        return x.real
+    return x
+
+
 class Cast(Op):
     """x.to(dtype); complex to real keeps the real part, as PyTorch (which warns), and
     complex to bool asks whether either part is nonzero (1j is True). Derivative:
@@ -107,8 +117,7 @@ class Cast(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)
-        if x.dtype.kind == "c" and dtype.kind not in "cb":
-            x = x.real
+        x = real_part_for(x, dtype)
         if is_plainly_row_major(x):
             return x.astype(dtype, copy=True)
         out = empty_in_layout(ctx.xp, x, dtype)  # PyTorch's `to`: empty_like, then copy_

@@ -29,7 +29,7 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype, scalar_type_name
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.formats import channels_last, channels_last_3d, preserve_format
-from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
+from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError, warn_once
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.conversion import layout_name
@@ -88,8 +88,13 @@ def tensor(
     """
     if device is None and isinstance(data, Tensor):
         device = data.device
+    numpy_dtype = _numpy_dtype(dtype)
+    if isinstance(data, Tensor) and data.is_complex() and numpy_dtype is not None:
+        if numpy_dtype.kind not in "cb":  # PyTorch's warning, not NumPy's ComplexWarning
+            warn_once("Casting complex values to real discards the imaginary part", UserWarning)
+            data = data.real
     backend = backend_for_device(device)
-    return _finish(to_array(data, backend, _numpy_dtype(dtype)), requires_grad)
+    return _finish(to_array(data, backend, numpy_dtype), requires_grad)
 
 
 def as_tensor(

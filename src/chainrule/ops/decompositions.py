@@ -1588,6 +1588,8 @@ class CholeskyEx(Cholesky):
     def forward(ctx: Node, a: Array, upper: bool) -> tuple:
         xp = ctx.xp
         ctx.save(upper=upper)
+        if upper:  # the upper triangle is read, as Cholesky's: the lower one of A^H
+            a = xp.conj(xp.swapaxes(a, -1, -2))
         try:
             lower = xp.linalg.cholesky(a)
             if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
@@ -2011,11 +2013,19 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
 
 class LdlFactor(Op):
     """The LDL^T (LDL^H when hermitian) factorization with Bunch-Kaufman pivoting of each
-    matrix, read from its lower triangle, packed as LAPACK's ?sytrf / ?hetrf. Not
-    differentiable (nor is PyTorch's)."""
+    matrix, read from its lower triangle, packed as LAPACK's ?sytrf / ?hetrf. No derivative,
+    as PyTorch: LD of an input that requires grad is in the graph, and a backward through it
+    raises (it used to be a constant, and the gradient through it was silently dropped)."""
 
     label = "linalg.ldl_factor"
-    differentiable = False
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "NotImplemented"  # PyTorch's grad_fn for ops without a derivative formula
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        raise GradError("derivative for aten::linalg_ldl_factor_ex is not implemented")
 
     @staticmethod
     def forward(ctx: Node, a: Array, hermitian: bool) -> tuple:
@@ -2080,10 +2090,18 @@ def _ldl_solve_one(xp: Any, ld: Array, pivots: Array, b: Array, hermitian: bool)
 
 
 class LdlSolve(Op):
-    """X = A^-1 B from ldl_factor's (LD, pivots). Not differentiable (nor is PyTorch's)."""
+    """X = A^-1 B from ldl_factor's (LD, pivots). No derivative, as PyTorch: X is in the graph
+    of an LD or B that requires grad, and a backward through it raises."""
 
     label = "linalg.ldl_solve"
-    differentiable = False
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "NotImplemented"
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError("derivative for aten::linalg_ldl_solve is not implemented")
 
     @staticmethod
     def forward(ctx: Node, ld: Array, pivots: Array, b: Array, hermitian: bool) -> Array:

@@ -22,13 +22,13 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import cast, clone, result_type, write_out
+from chainrule.ops.conversion import cast, clone, real_part_for, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
@@ -300,6 +300,7 @@ class CopyFrom(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, src: Array) -> Array:
+        src = real_part_for(src, x.dtype)
         return ctx.xp.broadcast_to(src, x.shape).astype(x.dtype, copy=True)
 
     @staticmethod
@@ -4026,15 +4027,16 @@ Lcm, lcm = _comparison(
 
 class Nextafter(Op):
     """The next representable float after x in the direction of y (x itself where x == y).
-    Not differentiable (PyTorch has no derivative either). bfloat16 steps its own bit
-    pattern: a float32 step would round back to x."""
+    Derivatives, PyTorch's: g for x where x != y (one ulp is no change to first order), 0
+    where x == y (the output is y there); zeros for y. bfloat16 steps its own bit pattern: a
+    float32 step would round back to x."""
 
-    differentiable = False
     bfloat16_native = True  # forward sees bfloat16 itself, not float32
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         xp = ctx.xp
+        ctx.save(x=x, y=y)
         if x.dtype.kind != "V":
             return xp.nextafter(x, y)
         # bfloat16 (no ufunc of its own): one step of the bit pattern, towards y
@@ -4045,12 +4047,28 @@ class Nextafter(Op):
         stepped = xp.where(x == 0, smallest, bits + step).astype(xp.uint16).view(x.dtype)
         return xp.where((x == y) | xp.isnan(x) | xp.isnan(y), x + y - x, stepped)
 
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(where(ctx.x != ctx.y, g, 0.0), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = _zero_grad(ctx, 1)
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        if tx is None:
+            return None
+        return _finish_tangent(ctx, where(ctx.x != ctx.y, tx, 0.0))
+
     batch = elementwise_batch
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The next floating-point value after `input` towards `other`, elementwise with
-    broadcasting. Not differentiable.
+    broadcasting. Its gradient passes to `input` unchanged where `input != other` (zero where
+    they are equal, and to `other`), as PyTorch's.
 
     Args:
         input (Tensor): floating point, any shape.
@@ -4342,10 +4360,17 @@ def get_device(input: Tensor) -> int:  # noqa: A002
 
 
 class Heaviside(Op):
-    """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch).
-    Not differentiable."""
+    """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch). No
+    derivative, as PyTorch: the output of an input that requires grad is in the graph
+    (grad_fn NotImplemented), and a backward through it raises."""
 
-    differentiable = False
+    @classmethod
+    def node_name(cls) -> str:
+        return "NotImplemented"  # PyTorch's grad_fn for ops without a derivative formula
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError("derivative for aten::heaviside is not implemented")
 
     @staticmethod
     def forward(ctx: Node, x: Array, values: Array) -> Array:

@@ -2293,8 +2293,10 @@ def solve_triangular(
 
 
 class Cholesky(Op):
-    """L with A = L L^H (or U = L^H when upper) for Hermitian (real: symmetric)
-    positive-definite A; only A's lower triangle is read. Derivative (Murray 2016, PyTorch's
+    """L with A = L L^H (or U with A = U^H U when upper) for Hermitian (real: symmetric)
+    positive-definite A; only A's lower triangle is read (its upper one when upper, as
+    LAPACK's potrf with uplo 'U', so a matrix filled above the diagonal only factors as under
+    PyTorch). Derivative (Murray 2016, PyTorch's
     formula, Hermitian): gA = L^-H Phi L^-1 with Phi = tril(L^H gL) made Hermitian from its
     strictly lower part, its diagonal halved."""
 
@@ -2309,7 +2311,8 @@ class Cholesky(Op):
         ctx.save(upper=upper)
         xp = ctx.xp
         try:
-            lower = xp.linalg.cholesky(a)
+            # the upper triangle of A is the lower one of A^H: factor that, return its L^H
+            lower = xp.linalg.cholesky(xp.conj(xp.swapaxes(a, -1, -2)) if upper else a)
             if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
                 raise xp.linalg.LinAlgError("nan pivot")  # LAPACK's potrf stops at a nan pivot
         except xp.linalg.LinAlgError as error:

@@ -337,9 +337,12 @@ def solve_ex(
 
 class Geqrf(Op):
     """LAPACK's geqrf: the QR factorization as Householder reflectors (below the diagonal of
-    `a`, R on and above it) and their scales `tau`. Not differentiable (nor is PyTorch's)."""
+    `a`, R on and above it) and their scales `tau`. No derivative, as PyTorch: the outputs of
+    an input that requires grad are in the graph, and a backward through them raises."""
 
-    differentiable = False
+    @staticmethod
+    def vjp(ctx: Any, *grads: Any) -> tuple:
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> tuple:
@@ -402,18 +405,48 @@ def ormqr(
         >>> bool(chainrule.allclose(q @ q.T, chainrule.eye(2), atol=1e-6))
         True
     """
+    _check_ormqr_shapes(input, tau, other, left)
     size = input.shape[-2]
-    if other.ndim < 2 or other.shape[-2 if left else -1] != size:
-        raise ShapeError(
-            f"ormqr: other's {'rows' if left else 'columns'} must match input's {size} rows "
-            f"(input shape {tuple(input.shape)}, other shape {tuple(other.shape)})"
-        )
     k = tau.shape[-1]
     reflectors = input[..., :k]
     padding = zeros((*input.shape[:-2], size, size - k), dtype=input.dtype, device=input.device)
     q = householder_product(cat((reflectors, padding), -1), tau)
     q = _mH(q) if transpose else q
     return named(q @ other if left else other @ q, "OrmqrBackward0")
+
+
+def _check_ormqr_shapes(input: Tensor, tau: Tensor, other: Tensor, left: bool) -> None:  # noqa: A002
+    """PyTorch's checks, in its order: tau has one scale per reflector used (as many as
+    min(other's multiplied size, input's columns), not fewer) and one dimension less than
+    input, and other input's number of dimensions."""
+    if input.ndim < 2:
+        raise ShapeError("torch.ormqr: input must have at least 2 dimensions.")
+    if other.ndim < 2:
+        raise ShapeError("torch.ormqr: other must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise ShapeError(
+            f"torch.ormqr: other.shape[{side}] must be equal to input.shape[-2] (input shape "
+            f"{tuple(input.shape)}, other shape {tuple(other.shape)})"
+        )
+    if tau.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if tau.shape[-1] != min(other.shape[side], input.shape[-1]):
+        raise ShapeError(
+            f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{side}], "
+            f"input.shape[-1]) (input shape {tuple(input.shape)}, tau shape "
+            f"{tuple(tau.shape)}, other shape {tuple(other.shape)})"
+        )
+    if input.ndim - tau.ndim != 1:
+        raise ShapeError(
+            "torch.ormqr: Expected tau to have one dimension less than input, but got tau.ndim "
+            f"equal to {tau.ndim} and input.ndim is equal to {input.ndim}"
+        )
+    if input.ndim != other.ndim:
+        raise ShapeError(
+            "torch.ormqr: Expected other to have the same number of dimensions as input, but "
+            f"got other.ndim equal to {other.ndim} and input.ndim is equal to {input.ndim}"
+        )
 
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
