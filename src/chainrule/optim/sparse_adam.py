@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
 class SparseAdam(Optimizer):
@@ -37,6 +37,7 @@ class SparseAdam(Optimizer):
     """
 
     sparse_gradients = True
+    tensor_steps = False  # `step` is a Python int, as PyTorch's
 
     def __init__(
         self,
@@ -46,7 +47,9 @@ class SparseAdam(Optimizer):
         eps: float = 1e-8,
         maximize: bool = False,
     ) -> None:
-        check_nonnegative(lr=lr, eps=eps)
+        for label, value in (("learning rate", lr), ("epsilon value", eps)):
+            if not 0.0 < value:  # both strictly positive, unlike the other optimizers'
+                raise ValueError(f"Invalid {label}: {value}")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
