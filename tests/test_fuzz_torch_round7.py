@@ -18,6 +18,7 @@ the suite does."""
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -40,6 +41,8 @@ def _tree(value):
         return tuple(_tree(item) for item in value)
     if isinstance(value, float):
         return ("python float", torch.tensor(value, dtype=torch.float64))
+    if callable(value) and not isinstance(value, type):
+        return "a callable"
     return value
 
 
@@ -276,6 +279,222 @@ def _draw_optimizers(seed: int):
     return label, program
 
 
+# ---- family: learning rate schedulers ----------------------------------------------------------
+# A random schedule (or a SequentialLR or ChainedScheduler of two or three) over an SGD with
+# momentum or an Adam of one or two param groups, stepped 30 to 60 times: each step's
+# get_last_lr(), the groups' lr and momentum (or betas), and the warnings given; halfway, the
+# state dicts of both go into a fresh optimizer and scheduler. Some draws give an argument
+# PyTorch refuses, or step a OneCycleLR past its total_steps.
+
+SCHEDULERS = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+              "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "LinearLR", "ConstantLR",
+              "PolynomialLR", "LambdaLR", "MultiplicativeLR", "ReduceLROnPlateau",
+              "SequentialLR", "ChainedScheduler"]  # fmt: skip
+# what a SequentialLR or a ChainedScheduler may hold
+CHAINABLE = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+             "ConstantLR", "PolynomialLR", "LambdaLR", "MultiplicativeLR",
+             "CosineAnnealingWarmRestarts"]  # fmt: skip
+
+
+def _decay(epoch: int) -> float:
+    return 0.97**epoch
+
+
+def _shrink(epoch: int) -> float:
+    return 0.9 if epoch % 3 else 1.0
+
+
+def _scheduler_options(rng, name: str, steps: int, groups: int) -> dict:
+    """Random arguments for scheduler `name` (the optimizer aside), within what PyTorch takes."""
+    flag = lambda: bool(rng.random() < 0.5)  # noqa: E731
+    per_group = lambda values: values if groups == 1 or flag() else values[:1] * groups  # noqa: E731
+    if name == "StepLR":
+        return {"step_size": int(rng.integers(1, 6)), "gamma": _choice(rng, [0.1, 0.5, 0.9])}
+    if name == "MultiStepLR":
+        milestones = sorted(int(m) for m in rng.integers(0, steps, int(rng.integers(1, 5))))
+        return {"milestones": milestones, "gamma": _choice(rng, [0.1, 0.5])}
+    if name == "ExponentialLR":
+        return {"gamma": _choice(rng, [0.9, 0.5, 1.0])}
+    if name == "CosineAnnealingLR":
+        return {"T_max": int(rng.integers(1, 20)), "eta_min": _choice(rng, [0.0, 1e-3])}
+    if name == "CosineAnnealingWarmRestarts":
+        options = {"T_0": int(rng.integers(1, 10)), "T_mult": int(rng.integers(1, 4))}
+        return {**options, "eta_min": _choice(rng, [0.0, 1e-3])}
+    if name == "CyclicLR":
+        options = {
+            "base_lr": per_group([0.01, 0.02][:groups]),
+            "max_lr": per_group([0.1, 0.3][:groups]),
+            "step_size_up": int(rng.integers(1, 8)),
+            "mode": _choice(rng, ["triangular", "triangular2", "exp_range"]),
+            "cycle_momentum": flag(),
+        }
+        if flag():
+            options["step_size_down"] = int(rng.integers(1, 8))
+        if options["mode"] == "exp_range":
+            options["gamma"] = _choice(rng, [0.99, 0.9])
+        if flag():
+            options.update(base_momentum=0.7, max_momentum=_choice(rng, [0.9, 0.95]))
+        return options
+    if name == "OneCycleLR":
+        options = {
+            "max_lr": per_group([0.1, 0.5][:groups]),
+            "pct_start": _choice(rng, [0.3, 0.5, 0.1]),
+            "anneal_strategy": _choice(rng, ["cos", "linear"]),
+            "three_phase": flag(),
+            "cycle_momentum": flag(),
+            "div_factor": _choice(rng, [25.0, 10.0]),
+            "final_div_factor": _choice(rng, [1e4, 10.0]),
+        }
+        if flag():
+            options["total_steps"] = steps + int(rng.integers(1, 10))
+        else:
+            options.update(epochs=int(rng.integers(2, 6)), steps_per_epoch=steps // 2 + 1)
+        return options
+    if name == "LinearLR":
+        start = _choice(rng, [1 / 3, 0.1, 1.0])
+        options = {"start_factor": start, "total_iters": int(rng.integers(1, 10))}
+        return {**options, "end_factor": _choice(rng, [1.0, 0.5, 0.0])}
+    if name == "ConstantLR":
+        return {"factor": _choice(rng, [1 / 3, 0.5, 1.0]), "total_iters": int(rng.integers(0, 10))}
+    if name == "PolynomialLR":
+        return {"total_iters": int(rng.integers(1, 20)), "power": _choice(rng, [1.0, 2.0, 0.5])}
+    if name in ("LambdaLR", "MultiplicativeLR"):
+        return {"lr_lambda": _decay if name == "LambdaLR" else _shrink}
+    options = {
+        "mode": _choice(rng, ["min", "max"]),
+        "factor": _choice(rng, [0.1, 0.5]),
+        "patience": int(rng.integers(0, 4)),
+        "threshold": _choice(rng, [1e-4, 0.1, 0.0]),
+        "threshold_mode": _choice(rng, ["rel", "abs"]),
+        "cooldown": int(rng.integers(0, 3)),
+        "min_lr": _choice(rng, [0.0, 1e-3, [1e-3, 0.02][:groups]]),
+    }
+    if flag():
+        options["eps"] = _choice(rng, [1e-8, 1e-2])
+    return options
+
+
+# A bad argument for one scheduler, and the exception PyTorch gives it.
+BAD_SCHEDULES = [
+    ("CosineAnnealingWarmRestarts", {"T_0": 0}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 0}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 2.5}),
+    ("LinearLR", {"start_factor": 0.0}),
+    ("LinearLR", {"start_factor": 1.5}),
+    ("LinearLR", {"end_factor": 1.5}),
+    ("ConstantLR", {"factor": 1.5}),
+    ("ReduceLROnPlateau", {"factor": 1.0}),
+    ("ReduceLROnPlateau", {"mode": "middle"}),
+    ("ReduceLROnPlateau", {"threshold_mode": "relative"}),
+    ("ReduceLROnPlateau", {"min_lr": [0.1, 0.1, 0.1]}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "mode": "sawtooth"}),
+    ("CyclicLR", {"base_lr": [0.01] * 3, "max_lr": 0.1}),
+    ("OneCycleLR", {"max_lr": 0.1}),
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 0}),
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 10, "pct_start": 1.5}),
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 10, "anneal_strategy": "cubic"}),
+    ("OneCycleLR", {"max_lr": 0.1, "epochs": 0, "steps_per_epoch": 3}),
+    ("LambdaLR", {"lr_lambda": [_decay] * 3}),
+    ("SequentialLR", {"milestones": [3, 5, 7]}),
+    ("StepLR", {"step_size": 2, "last_epoch": 3}),
+]
+
+
+def _draw_schedulers(seed: int):
+    rng = np.random.default_rng(seed)
+    name = _choice(rng, SCHEDULERS)
+    steps = int(rng.integers(30, 61))
+    groups = int(rng.integers(1, 3))
+    use_adam = bool(rng.random() < 0.3)
+    lrs = [0.1, 0.05][:groups]
+    if name in ("SequentialLR", "ChainedScheduler"):
+        parts = [_choice(rng, CHAINABLE) for _ in range(int(rng.integers(2, 4)))]
+        options = [_scheduler_options(rng, part, steps, groups) for part in parts]
+        milestones = sorted(int(m) for m in rng.integers(1, steps, len(parts) - 1))
+    else:
+        parts, options = [name], [_scheduler_options(rng, name, steps, groups)]
+        milestones = []
+    if name == "OneCycleLR" and rng.random() < 0.1:  # past total_steps: PyTorch refuses
+        options[0].pop("epochs", None)
+        options[0].pop("steps_per_epoch", None)
+        options[0]["total_steps"] = steps - 5
+    bad = None
+    if rng.random() < 0.08:
+        bad = BAD_SCHEDULES[int(rng.integers(0, len(BAD_SCHEDULES)))]
+        name, parts = bad[0], [bad[0]] if bad[0] != "SequentialLR" else ["StepLR", "StepLR"]
+        options = [{**_scheduler_options(rng, part, steps, groups), **bad[1]} for part in parts]
+        if bad[0] == "SequentialLR":
+            options = [{"step_size": 2}, {"step_size": 3}]
+            milestones = bad[1]["milestones"]
+        if bad[0] == "OneCycleLR":
+            options = [bad[1]]
+    metrics = np.round(np.cumsum(rng.standard_normal(steps) * 0.3) + 5, 1)
+    if rng.random() < 0.2:
+        metrics[int(rng.integers(0, steps))] = _choice(rng, [np.nan, np.inf, -np.inf])
+    round_trip_at = int(rng.integers(1, steps))
+    # an epoch given to step() (deprecated, and closed-form where the schedule has one; a
+    # fractional one for warm restarts), or a call of get_lr() outside step (which warns)
+    explicit_at = int(rng.integers(0, steps)) if rng.random() < 0.3 else -1
+    epochs = [0, 3, 10, 2.5] if name == "CosineAnnealingWarmRestarts" else [0, 3, 10]
+    explicit_epoch = _choice(rng, epochs)
+    as_tensor_metric = bool(rng.random() < 0.3)
+
+    def make(lib):
+        params = [lib.zeros(2, requires_grad=True) for _ in lrs]
+        grouped = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs)]
+        if use_adam:
+            return lib.optim.Adam(grouped, lr=0.1, betas=(0.9, 0.99))
+        return lib.optim.SGD(grouped, lr=0.1, momentum=0.9)
+
+    def build(lib, optimizer):
+        made = [
+            getattr(lib.optim.lr_scheduler, part)(optimizer, **dict(part_options))
+            for part, part_options in zip(parts, options)
+        ]
+        if name == "SequentialLR":
+            return lib.optim.lr_scheduler.SequentialLR(optimizer, made, milestones=milestones)
+        if name == "ChainedScheduler":
+            return lib.optim.lr_scheduler.ChainedScheduler(made, optimizer=optimizer)
+        return made[0]
+
+    def momenta(optimizer) -> tuple:
+        return tuple(g["betas"] if use_adam else g["momentum"] for g in optimizer.param_groups)
+
+    def program(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            optimizer = make(lib)
+            scheduler = build(lib, optimizer)
+            record = [(scheduler.get_last_lr(), momenta(optimizer))]
+            for epoch in range(steps):
+                if epoch == round_trip_at:
+                    saved = (optimizer.state_dict(), scheduler.state_dict())
+                    record.append(_tree(saved[1]))
+                    optimizer = make(lib)
+                    optimizer.load_state_dict(saved[0])
+                    scheduler = build(lib, optimizer)
+                    scheduler.load_state_dict(saved[1])
+                optimizer.step()
+                if name == "ReduceLROnPlateau":
+                    metric = float(metrics[epoch])
+                    scheduler.step(lib.tensor(metric) if as_tensor_metric else metric)
+                elif epoch == explicit_at and name not in ("SequentialLR", "ChainedScheduler"):
+                    record.append(("get_lr", _outcome(scheduler.get_lr)))
+                    scheduler.step(explicit_epoch)
+                else:
+                    scheduler.step()
+                lrs_now = tuple(g["lr"] for g in optimizer.param_groups)
+                record.append((scheduler.get_last_lr(), lrs_now, momenta(optimizer)))
+        warned = sorted({f"{w.category.__name__}: {str(w.message)[:40]}" for w in caught})
+        return _tree((record, warned))
+
+    label = (
+        f"{name} parts={parts} options={options} milestones={milestones} steps={steps} "
+        f"groups={groups} adam={use_adam} round_trip_at={round_trip_at} bad={bad}"
+    )
+    return label, program
+
+
 def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, **options):
     """A parameter of `values` after `steps` steps of optimizer `name` on fixed gradients
     (with a state dict round trip into a fresh optimizer halfway), and the state dict."""
@@ -336,6 +555,7 @@ REGRESSIONS = {
 
 FAMILIES = {
     "optimizers": (_draw_optimizers, 120),
+    "schedulers": (_draw_schedulers, 100),
 }
 
 
