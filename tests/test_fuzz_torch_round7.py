@@ -495,6 +495,225 @@ def _draw_schedulers(seed: int):
     return label, program
 
 
+# ---- family: the autograd machinery -------------------------------------------------------------
+# Two leaves x and y (y broadcast against x, or not requiring grad), an intermediate h from them,
+# a custom autograd.Function of a drawn kind applied to h (and y), hooks on h and x, then a
+# drawn way to differentiate (backward, backward(inputs=...), autograd.grad with its options,
+# create_graph and a second derivative), a second call (accumulating, or refused once the
+# graph is freed), and each gradient, what the Function's backward and the hooks saw, and
+# every exception's type (the program goes on after one).
+
+FUNCTIONS = ["exp_saves_output", "mul_saves_inputs", "dirty_in_place", "argmax_beside",
+             "non_differentiable_float", "unmaterialized", "once_differentiable",
+             "setup_context", "none_for_y", "scalar_arguments", "too_few_grads",
+             "wrong_shape_grad", "expanded_grad", "float32_grad", "view_of_input",
+             "returns_input", "none_output_grad"]  # fmt: skip
+DRIVERS = ["backward", "backward_inputs", "grad", "grad_unused", "grad_materialize",
+           "grad_not_scalar", "grad_outputs_shape", "create_graph", "backward_twice",
+           "backward_twice_retained", "no_grad_output"]  # fmt: skip
+
+
+def _custom_function(lib, kind: str, seen: list):
+    """A subclass of lib.autograd.Function of the drawn kind; its backward notes in `seen`
+    what it was given (None or a shape) and ctx.needs_input_grad."""
+    Function = lib.autograd.Function
+
+    def note(ctx, *grads):
+        shapes = tuple(None if g is None else tuple(g.shape) for g in grads)
+        seen.append((kind, shapes, tuple(ctx.needs_input_grad)))
+
+    if kind == "setup_context":
+
+        class Custom(Function):
+            @staticmethod
+            def forward(a, b, power):
+                return a * b**power
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                a, b, power = inputs
+                ctx.save_for_backward(a, b)
+                ctx.power = power
+
+            @staticmethod
+            def backward(ctx, g):
+                note(ctx, g)
+                a, b = ctx.saved_tensors
+                return g * b**ctx.power, g * a * ctx.power * b ** (ctx.power - 1), None
+
+        return Custom
+
+    class Custom(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            if kind == "exp_saves_output":
+                out = a.exp()
+                ctx.save_for_backward(out)
+                return out
+            if kind in ("mul_saves_inputs", "none_for_y", "too_few_grads", "wrong_shape_grad",
+                        "expanded_grad", "float32_grad", "once_differentiable"):  # fmt: skip
+                ctx.save_for_backward(a, b)
+                return a * b
+            if kind == "dirty_in_place":
+                a.mul_(2)
+                ctx.mark_dirty(a)
+                return a
+            if kind == "argmax_beside":
+                index = a.reshape(-1).argmax()
+                ctx.mark_non_differentiable(index)
+                return a.sin(), index
+            if kind == "non_differentiable_float":
+                doubled = a * 2
+                ctx.mark_non_differentiable(doubled)
+                ctx.save_for_backward(a)
+                return a.cos(), doubled
+            if kind == "unmaterialized":
+                ctx.set_materialize_grads(False)
+                return a * 3, a * b
+            if kind == "view_of_input":
+                return a.view(-1)
+            if kind == "returns_input":
+                return a
+            if kind == "none_output_grad":
+                return a * 2, a.sum()
+            return a * 0.5  # scalar_arguments (b is a float there)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            note(ctx, *grads)
+            g = grads[0]
+            if kind == "exp_saves_output":
+                (out,) = ctx.saved_tensors
+                return g * out, None
+            if kind in ("mul_saves_inputs", "once_differentiable"):
+                a, b = ctx.saved_tensors
+                return g * b, g * a
+            if kind == "none_for_y":
+                a, b = ctx.saved_tensors
+                return g * b, None
+            if kind == "too_few_grads":
+                return (g,)
+            if kind == "wrong_shape_grad":
+                return g.reshape(-1)[:1], None
+            if kind == "expanded_grad":
+                a, b = ctx.saved_tensors
+                return (g * b).expand(2, *g.shape), None
+            if kind == "float32_grad":
+                a, b = ctx.saved_tensors
+                return (g * b).float(), (g * a).float()
+            if kind == "dirty_in_place":
+                return g * 2, None
+            if kind == "argmax_beside":
+                return g * 0.5, None  # (a stand-in for cos: what matters is what flows)
+            if kind == "non_differentiable_float":
+                (a,) = ctx.saved_tensors
+                return -g * a.sin(), None
+            if kind == "unmaterialized":
+                g_first, g_second = grads
+                total = None if g_first is None else g_first * 3
+                return total, (None if g_second is None else g_second.sum() * 0 + g_second)
+            if kind == "view_of_input":
+                return g.reshape(ctx.shape if hasattr(ctx, "shape") else g.shape), None
+            if kind in ("returns_input", "none_output_grad"):
+                return g if kind == "returns_input" else g * 2, None
+            return g * 0.5, None
+
+    if kind == "once_differentiable":
+        Custom.backward = staticmethod(lib.autograd.function.once_differentiable(Custom.backward))
+    return Custom
+
+
+def _draw_autograd(seed: int):
+    rng = np.random.default_rng(seed)
+    kind = _choice(rng, FUNCTIONS)
+    driver = _choice(rng, DRIVERS)
+    shape = _shape(rng, 1, 4, 2)
+    y_shape = shape if rng.random() < 0.6 else shape[1:]
+    y_grad = bool(rng.random() < 0.8)
+    h_kind = _choice(rng, ["mul", "clone", "leaf_x", "x_sin"])
+    hook_names = ("h_replace", "h_observe", "x_replace", "x_post", "retain_h", "y_no_grad_hook")
+    hooks = {name: bool(rng.random() < 0.3) for name in hook_names}
+    weights = _normal(seed, shape)
+
+    def program(lib):
+        seen: list = []
+        x = lib.tensor(_normal(seed + 1, shape), requires_grad=True)
+        y = lib.tensor(_normal(seed + 2, y_shape), requires_grad=y_grad)
+        h = {"mul": lambda: x * 1.5, "clone": x.clone, "leaf_x": lambda: x,
+             "x_sin": x.sin}[h_kind]()  # fmt: skip
+        # (The hooks pass None by: where a Function's backward gives None, PyTorch's engine
+        # still runs the nodes behind it and calls their tensors' hooks with None; chainrule's
+        # does not run them. An artefact of PyTorch's engine, left unmatched.)
+        if hooks["h_replace"] and h.requires_grad:
+            h.register_hook(lambda g: None if g is None else g * 2)
+        if hooks["h_observe"] and h.requires_grad:
+            h.register_hook(lambda g: None if g is None else seen.append(("h", tuple(g.shape))))
+        if hooks["retain_h"]:
+            h.retain_grad()
+        if hooks["x_replace"]:
+            x.register_hook(lambda g: None if g is None else g + 1)
+        if hooks["x_post"]:
+            x.register_post_accumulate_grad_hook(
+                lambda p: None if p.grad is None else seen.append(("post", p.grad.clone()))
+            )
+        if hooks["y_no_grad_hook"]:
+            seen.append(("y hook", _outcome(lambda: y.register_hook(lambda g: g) and None)))
+        Custom = _custom_function(lib, kind, seen)
+        if kind == "setup_context":
+            out = Custom.apply(h, y, 2)
+        elif kind == "scalar_arguments":
+            out = Custom.apply(h, 0.25)
+        else:
+            out = Custom.apply(h, y)
+        outputs = out if isinstance(out, tuple) else (out,)
+        first = outputs[0]
+        info = [(tuple(o.shape), o.dtype, o.requires_grad) for o in outputs]
+        if kind == "none_output_grad":
+            loss = (first * lib.tensor(weights)).sum()
+        elif kind == "unmaterialized":
+            loss = (outputs[int(seed % 2)] * lib.tensor(weights)).sum()
+        else:
+            loss = (first.reshape(shape) * lib.tensor(weights)).sum()
+        wrt = [t for t in (x, y) if t.requires_grad]
+
+        def run():
+            if driver == "backward":
+                loss.backward()
+            elif driver == "backward_inputs":
+                loss.backward(inputs=[y] if y.requires_grad else [x])
+            elif driver in ("grad", "grad_unused", "grad_materialize"):
+                unused = lib.ones(2, requires_grad=True)
+                targets = wrt + ([unused] if driver != "grad" else [])
+                options = {"allow_unused": True} if driver == "grad_unused" else {}
+                if driver == "grad_materialize":
+                    options = {"materialize_grads": True}
+                return lib.autograd.grad(loss, targets, **options)
+            elif driver == "grad_not_scalar":
+                return lib.autograd.grad(first, wrt)
+            elif driver == "grad_outputs_shape":
+                return lib.autograd.grad(first, wrt, grad_outputs=lib.ones(7))
+            elif driver == "create_graph":
+                (gx,) = lib.autograd.grad(loss, [x], create_graph=True)
+                seen.append(("gx requires grad", gx.requires_grad))
+                return lib.autograd.grad((gx * gx).sum(), wrt, allow_unused=True)
+            elif driver in ("backward_twice", "backward_twice_retained"):
+                loss.backward(retain_graph=driver.endswith("retained"))
+                loss.backward()
+            else:
+                lib.ones(2).sum().backward()
+            return None
+
+        result = _outcome(run)
+        grads = (x.grad, y.grad, h.grad if hooks["retain_h"] and h is not x else None)
+        return _tree((info, result, grads, seen))
+
+    label = (
+        f"{kind} {driver} shape={shape} y_shape={y_shape} y_grad={y_grad} h={h_kind} "
+        f"hooks={[name for name, on in hooks.items() if on]}"
+    )
+    return label, program
+
+
 def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, **options):
     """A parameter of `values` after `steps` steps of optimizer `name` on fixed gradients
     (with a state dict round trip into a fresh optimizer halfway), and the state dict."""
@@ -526,7 +745,37 @@ def _sparse_adam_run(lib):
     return _tree((p.detach(), optimizer.state_dict()))
 
 
+def _doubled_in_place(lib, start):
+    """A Function that doubles its input in place (ctx.mark_dirty), applied to `start(x)`:
+    the gradients of x and of the retained result, or PyTorch's refusal of a leaf."""
+
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            a.mul_(2)
+            ctx.mark_dirty(a)
+            return a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    h = start(x)
+    h.retain_grad()
+    out = Double.apply(h)
+    (out * lib.tensor([1.0, 3.0])).sum().backward()
+    return (out is h, x.grad, h.grad)
+
+
 REGRESSIONS = {
+    # a tensor a Function marks dirty takes its retain_grad() along to its new node, as an
+    # in-place op's does: h.grad is the gradient of h's new value (it was twice that)
+    "mark_dirty_moves_retain_grad_to_the_new_value": lambda lib: _doubled_in_place(
+        lib, lambda x: x * 1.5
+    ),
+    # ...and a leaf that requires grad may not be marked dirty while recording
+    "mark_dirty_refuses_a_leaf_that_requires_grad": lambda lib: _doubled_in_place(lib, lambda x: x),
     # ASGD makes each new eta and mu with torch.as_tensor of a Python float: float32 values,
     # even in the float64 state a float64 parameter's load_state_dict gives
     "asgd_rounds_eta_and_mu_to_float32": lambda lib: _stepped(
@@ -556,6 +805,7 @@ REGRESSIONS = {
 FAMILIES = {
     "optimizers": (_draw_optimizers, 120),
     "schedulers": (_draw_schedulers, 100),
+    "autograd": (_draw_autograd, 200),
 }
 
 

@@ -241,6 +241,10 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if record and any(t.is_leaf and t.requires_grad for t in ctx._dirty):
+            raise GradError(
+                "a leaf Variable that requires grad has been used in an in-place operation."
+            )
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
             _record(ctx, tensors, outputs)
@@ -388,10 +392,13 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
             continue
         if any(output is n for n in non_differentiable):
             continue
+        old_node, old_output_nr = output._node, output._output_nr
         output._node = ctx
         output._output_nr = output_nr
         output._requires_grad = True
         output._edge = None
+        if any(output is d for d in ctx._dirty):  # its retain_grad() follows it, as an op's
+            output._keep_retained_grad(old_node, old_output_nr)
     to_save = ctx._to_save
     if to_save is None:
         return
