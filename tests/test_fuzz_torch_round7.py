@@ -714,6 +714,228 @@ def _draw_autograd(seed: int):
     return label, program
 
 
+# ---- family: torch.distributions -------------------------------------------------------------
+# A distribution with random parameters (each broadcast against a random batch shape, float64
+# or float32, requiring grad), and: its shapes and flags, mean, variance, stddev, mode,
+# entropy, log_prob and cdf of a value PyTorch sampled, icdf of random levels, the shapes of
+# sample and rsample, expand, the gradient of log_prob + entropy with respect to the
+# parameters, KL divergence to another of its family (or of another family), and, for some
+# draws, a parameter or a value outside the support (PyTorch validates by default).
+
+
+def _positive(rng, shape, low=0.5, high=2.0):
+    return rng.uniform(low, high, shape)
+
+
+def _simplex(rng, shape):
+    raw = rng.uniform(0.2, 1.0, shape)
+    return raw / raw.sum(-1, keepdims=True)
+
+
+def _spd(rng, batch, k):
+    a = rng.standard_normal((*batch, k, k))
+    return a @ np.swapaxes(a, -1, -2) + k * np.eye(k)
+
+
+def _distribution_parameters(rng, name: str, batch: tuple) -> dict:
+    """Random parameters of `name` (arrays broadcast against `batch`; some of them of a
+    trailing part of it only), within the support of each."""
+    part = lambda: batch[int(rng.integers(0, len(batch) + 1)) :]  # noqa: E731
+    normal = lambda: rng.standard_normal(part())  # noqa: E731
+    positive = lambda low=0.5, high=2.0: _positive(rng, part(), low, high)  # noqa: E731
+    probs_or_logits = lambda: (  # noqa: E731
+        {"probs": positive(0.1, 0.9)} if rng.random() < 0.5 else {"logits": normal()}
+    )
+    k = int(rng.integers(2, 4))
+    if name in ("Normal", "LogNormal", "Laplace", "Cauchy", "Gumbel"):
+        return {"loc": normal(), "scale": positive()}
+    if name in ("HalfNormal", "HalfCauchy"):
+        return {"scale": positive()}
+    if name in ("Exponential", "Poisson"):
+        return {"rate": positive()}
+    if name in ("Gamma", "InverseGamma"):
+        return {"concentration": positive(0.5, 3.0), "rate": positive()}
+    if name == "Chi2":
+        return {"df": positive(1.0, 5.0)}
+    if name in ("Beta", "Kumaraswamy"):
+        return {"concentration1": positive(0.5, 3.0), "concentration0": positive(0.5, 3.0)}
+    if name == "Uniform":
+        low = rng.standard_normal(batch)
+        return {"low": low, "high": low + _positive(rng, batch)}
+    if name == "Pareto":
+        return {"scale": positive(), "alpha": positive(1.0, 3.0)}
+    if name == "Weibull":
+        return {"scale": positive(), "concentration": positive()}
+    if name == "StudentT":
+        return {"df": positive(1.0, 5.0), "loc": normal(), "scale": positive()}
+    if name == "FisherSnedecor":
+        return {"df1": positive(1.0, 5.0), "df2": positive(1.0, 5.0)}
+    if name == "VonMises":
+        return {"loc": rng.uniform(-3, 3, part()), "concentration": positive(0.5, 3.0)}
+    if name == "GeneralizedPareto":
+        concentration = rng.uniform(-0.3, 0.5, part())
+        return {"loc": normal(), "scale": positive(), "concentration": concentration}
+    if name in ("Bernoulli", "Geometric", "ContinuousBernoulli"):
+        return probs_or_logits()
+    if name == "Binomial":
+        return {"total_count": _choice(rng, [5, 1, 10]), **probs_or_logits()}
+    if name == "NegativeBinomial":
+        return {"total_count": positive(1.0, 5.0), **probs_or_logits()}
+    if name in ("Categorical", "OneHotCategorical"):
+        if rng.random() < 0.5:
+            return {"probs": _simplex(rng, (*batch, k))}
+        return {"logits": rng.standard_normal((*batch, k))}
+    if name == "Multinomial":
+        return {"total_count": _choice(rng, [5, 1, 3]), "probs": _simplex(rng, (*batch, k))}
+    if name == "Dirichlet":
+        return {"concentration": _positive(rng, (*batch, k), 0.5, 3.0)}
+    if name == "MultivariateNormal":
+        matrix = _choice(rng, ["scale_tril", "covariance_matrix", "precision_matrix"])
+        spd = _spd(rng, part(), k)
+        value = np.linalg.cholesky(spd) if matrix == "scale_tril" else spd
+        return {"loc": rng.standard_normal((*batch, k)), matrix: value}
+    if name == "LowRankMultivariateNormal":
+        rank = int(rng.integers(1, 3))
+        return {"loc": rng.standard_normal((*batch, k)), "cov_factor": rng.standard_normal((k, rank)),
+                "cov_diag": _positive(rng, (k,))}  # fmt: skip
+    if name == "RelaxedBernoulli":
+        return {"temperature": _positive(rng, ()), **probs_or_logits()}
+    if name == "RelaxedOneHotCategorical":
+        return {"temperature": _positive(rng, ()), "probs": _simplex(rng, (*batch, k))}
+    if name == "LogisticNormal":
+        return {"loc": rng.standard_normal((*batch, k)), "scale": _positive(rng, (*batch, k))}
+    if name == "LKJCholesky":
+        return {"dim": k, "concentration": positive()}
+    if name == "Wishart":
+        return {"df": _positive(rng, batch, k + 0.5, k + 3.0), "covariance_matrix": _spd(rng, (), k)}
+    if name == "Independent":
+        return {"loc": rng.standard_normal((*batch, k)), "scale": _positive(rng, (*batch, k))}
+    # MixtureSameFamily: a Categorical over k Normals
+    return {"logits": rng.standard_normal((*batch, k)), "loc": rng.standard_normal((*batch, k)),
+            "scale": _positive(rng, (*batch, k))}  # fmt: skip
+
+
+DISTRIBUTIONS = ["Normal", "LogNormal", "Laplace", "Cauchy", "Gumbel", "HalfNormal",
+                 "HalfCauchy", "Exponential", "Poisson", "Gamma", "InverseGamma", "Chi2", "Beta",
+                 "Kumaraswamy", "Uniform", "Pareto", "Weibull", "StudentT", "FisherSnedecor",
+                 "VonMises", "GeneralizedPareto", "Bernoulli", "Geometric",
+                 "ContinuousBernoulli", "Binomial", "NegativeBinomial", "Categorical",
+                 "OneHotCategorical", "Multinomial", "Dirichlet", "MultivariateNormal",
+                 "LowRankMultivariateNormal", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+                 "LogisticNormal", "LKJCholesky", "Wishart", "Independent",
+                 "MixtureSameFamily"]  # fmt: skip
+# positive parameters whose negation PyTorch's validation refuses
+POSITIVE = {"scale", "rate", "concentration", "concentration1", "concentration0", "df", "alpha",
+            "df1", "df2", "cov_diag", "temperature"}  # fmt: skip
+
+
+def _build_distribution(lib, name: str, params: dict, validate: bool | None):
+    D = lib.distributions
+    options = {} if validate is None else {"validate_args": validate}
+    if name == "Independent":
+        return D.Independent(D.Normal(params["loc"], params["scale"]), 1, **options)
+    if name == "MixtureSameFamily":
+        mixture = D.Categorical(logits=params["logits"])
+        return D.MixtureSameFamily(mixture, D.Normal(params["loc"], params["scale"]), **options)
+    return getattr(D, name)(**params, **options)
+
+
+def _draw_distributions(seed: int):
+    rng = np.random.default_rng(seed)
+    name = _choice(rng, DISTRIBUTIONS)
+    batch = _shape(rng, 1, 4, 2)
+    dtype = "float64" if rng.random() < 0.8 else "float32"
+    if name in ("GeneralizedPareto", "Multinomial"):
+        # (PyTorch 2.13's GeneralizedPareto log_prob and cdf fail in float64, 'Double did not
+        # match Float'; its Multinomial entropy is 2e-8 off in float64, chainrule's is exact)
+        dtype = "float32"
+    params = _distribution_parameters(rng, name, batch)
+    other_name = name if rng.random() < 0.8 else _choice(rng, DISTRIBUTIONS)
+    other_params = _distribution_parameters(rng, other_name, batch)
+    sample_shape = _shape(rng, 1, 3, 2)
+    new_batch = (int(rng.integers(1, 3)), *batch)
+    mutation = None
+    validate = _choice(rng, [None, None, True, False])
+    # (a parameter or value outside the support only where validation is on: without it
+    # PyTorch defines no result, and gives whatever its formulas make of it)
+    if rng.random() < 0.15 and validate is not False:
+        positive = [key for key in params if key in POSITIVE]
+        mutation = _choice(rng, positive + ["value"])
+    levels = rng.uniform(0.05, 0.95, (*sample_shape, *batch))
+    # a value PyTorch samples (out of its support for a "value" mutation)
+    torch.manual_seed(seed)
+    try:
+        sampled = _build_distribution(torch, name, _as_parameters(torch, params, dtype), None)
+        value = sampled.sample(sample_shape)
+    except (ValueError, NotImplementedError, RuntimeError):
+        return f"{name} {params}: PyTorch cannot sample it", None
+    value = value.numpy().copy()
+    if mutation == "value":
+        value = -np.abs(value) - 0.5 if value.dtype.kind == "f" else value + 100
+
+    def program(lib):
+        parameters = _as_parameters(lib, params, dtype)
+        if mutation not in (None, "value"):
+            parameters[mutation] = -parameters[mutation].detach()
+        d = _build_distribution(lib, name, parameters, validate)
+        x = lib.tensor(value)
+        result = [tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample,
+                  d.has_enumerate_support]  # fmt: skip
+        for attribute in ("mean", "variance", "stddev", "mode"):
+            result.append(_outcome(lambda attribute=attribute: getattr(d, attribute)))
+        entropy = _outcome(d.entropy)
+        log_prob = _outcome(lambda: d.log_prob(x))
+        result += [entropy, log_prob, _outcome(lambda: d.cdf(x))]
+        result.append(_outcome(lambda: d.icdf(lib.tensor(levels, dtype=getattr(lib, dtype)))))
+        result.append(_outcome(lambda: tuple(d.sample(sample_shape).shape)))
+        result.append(_outcome(lambda: tuple(d.rsample(sample_shape).shape)))
+        expanded = _outcome(lambda: d.expand(new_batch))
+        if not isinstance(expanded, Raised):
+            result.append(tuple(expanded.batch_shape))
+            result.append(_outcome(lambda: expanded.log_prob(x)))
+        if d.has_enumerate_support:
+            result.append(_outcome(lambda: d.enumerate_support(expand=False)))
+        leaves = [p for p in parameters.values() if isinstance(p, lib.Tensor) and p.requires_grad]
+        terms = [t.sum() for t in (entropy, log_prob) if not isinstance(t, Raised) and t.requires_grad]  # fmt: skip
+        if terms and leaves:
+            # (the graph kept: which lazily made parameter, probs or logits, a density
+            # differentiates through is the implementation's choice, not a semantic)
+            result.append(lib.autograd.grad(sum(terms), leaves, allow_unused=True, retain_graph=True))
+        other = _outcome(
+            lambda: _build_distribution(lib, other_name, _as_parameters(lib, other_params, dtype), None)  # fmt: skip
+        )
+        # (PyTorch's Bernoulli, Uniform and Pareto KLs index with a mask of one side's shape,
+        # and fail where the batch shapes differ; Wishart has no KL of its own in PyTorch,
+        # and its exponential-family fallback gives negative divergences)
+        masked = {"Bernoulli", "Uniform", "Pareto"} & {name, other_name}
+        if masked and not isinstance(other, Raised) and other.batch_shape != d.batch_shape:
+            other = None
+        if "Wishart" in (name, other_name):
+            other = None
+        if other is not None and not isinstance(other, Raised):
+            kl = _outcome(lambda: lib.distributions.kl_divergence(d, other))
+            result.append(kl)
+            if not isinstance(kl, Raised) and kl.requires_grad:
+                result.append(lib.autograd.grad(kl.sum(), leaves, allow_unused=True))
+        return _tree(result)
+
+    label = (
+        f"{name} {params} batch={batch} {dtype} other={other_name} sample_shape={sample_shape} "
+        f"new_batch={new_batch} mutation={mutation} validate={validate}"
+    )
+    return label, program
+
+
+def _as_parameters(lib, params: dict, dtype: str) -> dict:
+    """numpy parameters as lib tensors of `dtype` requiring grad (ints stay numbers)."""
+    return {
+        key: lib.tensor(value, dtype=getattr(lib, dtype), requires_grad=True)
+        if isinstance(value, np.ndarray)
+        else value
+        for key, value in params.items()
+    }
+
+
 def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, **options):
     """A parameter of `values` after `steps` steps of optimizer `name` on fixed gradients
     (with a state dict round trip into a fresh optimizer halfway), and the state dict."""
@@ -806,6 +1028,7 @@ FAMILIES = {
     "optimizers": (_draw_optimizers, 120),
     "schedulers": (_draw_schedulers, 100),
     "autograd": (_draw_autograd, 200),
+    "distributions": (_draw_distributions, 200),
 }
 
 
