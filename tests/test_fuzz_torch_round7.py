@@ -807,7 +807,10 @@ def _distribution_parameters(rng, name: str, batch: tuple) -> dict:
     if name == "LKJCholesky":
         return {"dim": k, "concentration": positive()}
     if name == "Wishart":
-        return {"df": _positive(rng, batch, k + 0.5, k + 3.0), "covariance_matrix": _spd(rng, (), k)}
+        return {
+            "df": _positive(rng, batch, k + 0.5, k + 3.0),
+            "covariance_matrix": _spd(rng, (), k),
+        }
     if name == "Independent":
         return {"loc": rng.standard_normal((*batch, k)), "scale": _positive(rng, (*batch, k))}
     # MixtureSameFamily: a Categorical over k Normals
@@ -870,6 +873,8 @@ def _draw_distributions(seed: int):
     except (ValueError, NotImplementedError, RuntimeError):
         return f"{name} {params}: PyTorch cannot sample it", None
     value = value.numpy().copy()
+    if mutation == "value" and sampled.support is torch.distributions.constraints.real:
+        mutation = None  # (nothing is outside; PyTorch's float32 transforms may underflow)
     if mutation == "value":
         value = -np.abs(value) - 0.5 if value.dtype.kind == "f" else value + 100
 
@@ -900,9 +905,12 @@ def _draw_distributions(seed: int):
         if terms and leaves:
             # (the graph kept: which lazily made parameter, probs or logits, a density
             # differentiates through is the implementation's choice, not a semantic)
-            result.append(lib.autograd.grad(sum(terms), leaves, allow_unused=True, retain_graph=True))
+            grads = lib.autograd.grad(sum(terms), leaves, allow_unused=True, retain_graph=True)
+            result.append(_trigamma_rounded(name, grads))
         other = _outcome(
-            lambda: _build_distribution(lib, other_name, _as_parameters(lib, other_params, dtype), None)  # fmt: skip
+            lambda: _build_distribution(
+                lib, other_name, _as_parameters(lib, other_params, dtype), None
+            )  # fmt: skip
         )
         # (PyTorch's Bernoulli, Uniform and Pareto KLs index with a mask of one side's shape,
         # and fail where the batch shapes differ; Wishart has no KL of its own in PyTorch,
@@ -916,7 +924,8 @@ def _draw_distributions(seed: int):
             kl = _outcome(lambda: lib.distributions.kl_divergence(d, other))
             result.append(kl)
             if not isinstance(kl, Raised) and kl.requires_grad:
-                result.append(lib.autograd.grad(kl.sum(), leaves, allow_unused=True))
+                grads = lib.autograd.grad(kl.sum(), leaves, allow_unused=True)
+                result.append(_trigamma_rounded(name, grads))
         return _tree(result)
 
     label = (
@@ -924,6 +933,20 @@ def _draw_distributions(seed: int):
         f"new_batch={new_batch} mutation={mutation} validate={validate}"
     )
     return label, program
+
+
+# families whose gradients take trigamma (through digamma in the entropy or the KL)
+TRIGAMMA = {"Gamma", "InverseGamma", "Chi2", "Beta", "Dirichlet", "StudentT", "Kumaraswamy",
+            "FisherSnedecor", "Wishart", "LKJCholesky"}  # fmt: skip
+
+
+def _trigamma_rounded(name: str, grads: tuple) -> tuple:
+    """`grads` rounded to float32 for a family whose gradients take trigamma: PyTorch's
+    float64 trigamma is up to 5e-10 off (chainrule's agrees with mpmath to 1e-15), more
+    than the float64 tolerance."""
+    if name not in TRIGAMMA:
+        return grads
+    return tuple(g if g is None else g.float() for g in grads)
 
 
 def _as_parameters(lib, params: dict, dtype: str) -> dict:
