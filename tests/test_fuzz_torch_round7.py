@@ -796,8 +796,9 @@ def _distribution_parameters(rng, name: str, batch: tuple) -> dict:
         return {"loc": rng.standard_normal((*batch, k)), matrix: value}
     if name == "LowRankMultivariateNormal":
         rank = int(rng.integers(1, 3))
-        return {"loc": rng.standard_normal((*batch, k)), "cov_factor": rng.standard_normal((k, rank)),
-                "cov_diag": _positive(rng, (k,))}  # fmt: skip
+        loc = rng.standard_normal((*batch, k))
+        factor = rng.standard_normal((k, rank))
+        return {"loc": loc, "cov_factor": factor, "cov_diag": _positive(rng, (k,))}
     if name == "RelaxedBernoulli":
         return {"temperature": _positive(rng, ()), **probs_or_logits()}
     if name == "RelaxedOneHotCategorical":
@@ -901,7 +902,9 @@ def _draw_distributions(seed: int):
         if d.has_enumerate_support:
             result.append(_outcome(lambda: d.enumerate_support(expand=False)))
         leaves = [p for p in parameters.values() if isinstance(p, lib.Tensor) and p.requires_grad]
-        terms = [t.sum() for t in (entropy, log_prob) if not isinstance(t, Raised) and t.requires_grad]  # fmt: skip
+        terms = [
+            t.sum() for t in (entropy, log_prob) if not isinstance(t, Raised) and t.requires_grad
+        ]
         if terms and leaves:
             # (the graph kept: which lazily made parameter, probs or logits, a density
             # differentiates through is the implementation's choice, not a semantic)
