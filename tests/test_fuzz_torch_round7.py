@@ -893,8 +893,21 @@ def _draw_distributions(seed: int):
         log_prob = _outcome(lambda: d.log_prob(x))
         result += [entropy, log_prob, _outcome(lambda: d.cdf(x))]
         result.append(_outcome(lambda: d.icdf(lib.tensor(levels, dtype=getattr(lib, dtype)))))
-        result.append(_outcome(lambda: tuple(d.sample(sample_shape).shape)))
-        result.append(_outcome(lambda: tuple(d.rsample(sample_shape).shape)))
+        for method in (d.sample, d.rsample):
+            drawn = _outcome(lambda method=method: method(sample_shape))
+            if not isinstance(drawn, Raised):
+                drawn = (tuple(drawn.shape), drawn.dtype, drawn.requires_grad)
+            result.append(drawn)
+        if name in LOCATION_SCALE:  # the reparameterised gradient, given the sample drawn
+            loc, scale = parameters["loc"], parameters["scale"]
+            drawn = d.rsample(sample_shape)
+            noise = ((drawn.log() if name == "LogNormal" else drawn) - loc) / scale
+            grad_loc, grad_scale = lib.autograd.grad(drawn.sum(), [loc, scale])
+            expected = noise * (drawn if name == "LogNormal" else 1)
+            residual = grad_scale - expected.sum_to_size(scale.shape)
+            result.append((tuple(grad_loc.shape), bool(residual.abs().max() < 1e-4)))
+        result += [_outcome(d.perplexity), sorted(d.arg_constraints), type(d.support).__name__]
+        result.append(repr(d).replace("torch.", "chainrule."))
         expanded = _outcome(lambda: d.expand(new_batch))
         if not isinstance(expanded, Raised):
             result.append(tuple(expanded.batch_shape))
@@ -950,6 +963,10 @@ def _trigamma_rounded(name: str, grads: tuple) -> tuple:
     if name not in TRIGAMMA:
         return grads
     return tuple(g if g is None else g.float() for g in grads)
+
+
+# families whose rsample is loc + scale * noise (of log(x) for LogNormal)
+LOCATION_SCALE = {"Normal", "LogNormal", "Laplace", "Cauchy", "Gumbel"}
 
 
 def _as_parameters(lib, params: dict, dtype: str) -> dict:
@@ -1016,7 +1033,46 @@ def _doubled_in_place(lib, start):
     return (out is h, x.grad, h.grad)
 
 
+def _gamma_mixture(lib):
+    D = lib.distributions
+    mixture = D.MixtureSameFamily(
+        D.Categorical(logits=lib.zeros(3)), D.Gamma(lib.ones(3), lib.tensor([1.0, 2.0, 3.0]))
+    )
+    support = mixture.support
+    return (
+        type(support).__name__,
+        support.event_dim,
+        support.check(lib.tensor([[1.0], [-1.0], [0.0]]).squeeze(-1)),
+        _outcome(lambda: mixture.log_prob(lib.tensor([-1.0]))),
+        mixture.log_prob(lib.tensor([0.5, 2.0])),
+    )
+
+
+def _expanded_to_its_own_shape(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.ones(1, requires_grad=True)
+    same = x.expand(2)
+    kept, stretched = lib.broadcast_tensors(x, y)
+    df = lib.tensor([4.5], requires_grad=True)
+    wishart = lib.distributions.Wishart(df, covariance_matrix=lib.eye(2).expand(1, 2, 2))
+    return (
+        same is x,
+        type(same.grad_fn).__name__,
+        same._base is x,
+        kept is x,
+        type(stretched.grad_fn).__name__,
+        type(lib.broadcast_to(x, (2,)).grad_fn).__name__,
+        type(wishart.df.grad_fn).__name__,
+    )
+
+
 REGRESSIONS = {
+    # a MixtureSameFamily's support is a MixtureSameFamilyConstraint of its components' (it
+    # was their support itself)
+    "mixture_support_puts_the_component_dimension_back": _gamma_mixture,
+    # x.expand(x.shape) is a new view with its own ExpandBackward0 (it was x itself), while
+    # broadcast_tensors gives back a tensor already of the broadcast shape (as a Wishart's df)
+    "expand_to_the_same_shape_is_a_new_view": _expanded_to_its_own_shape,
     # a tensor a Function marks dirty takes its retain_grad() along to its new node, as an
     # in-place op's does: h.grad is the gradient of h's new value (it was twice that)
     "mark_dirty_moves_retain_grad_to_the_new_value": lambda lib: _doubled_in_place(
