@@ -189,6 +189,10 @@ def _draw_optimizers(seed: int):
     bad = None
     if rng.random() < 0.15:
         bad = _choice(rng, [b for b in BAD_OPTIONS if name in b[2]])[:2]
+    tensor_lr = bool(rng.random() < 0.15) and name not in ("LBFGS", "SparseAdam")
+    if rng.random() < 0.1 and name not in ("LBFGS", "SparseAdam"):
+        dtypes[0] = _choice(rng, ["float16", "bfloat16"])
+    misuse = _choice(rng, [None] * 8 + ["existing_param", "non_leaf", "set_of_params"])
 
     def make_params(lib):
         params = []
@@ -237,8 +241,19 @@ def _draw_optimizers(seed: int):
                 grouped = [{"params": params}, {"params": [extra]}]
             else:
                 kwargs[key] = value
+        if tensor_lr:  # (float64: PyTorch's arithmetic with a float32 lr Tensor rounds each
+            # expression it enters to float32, an artefact of its kernels left unmatched)
+            kwargs["lr"] = lib.tensor(kwargs["lr"], dtype=lib.float64)
         optimizer = cls(grouped, **kwargs)
         record = []
+        if misuse == "existing_param":
+            record.append(_outcome(lambda: optimizer.add_param_group({"params": params[:1]})))
+        elif misuse == "non_leaf":
+            made = params[0] * 2
+            record.append(_outcome(lambda: optimizer.add_param_group({"params": [made]})))
+        elif misuse == "set_of_params":
+            extra = {lib.zeros(2, requires_grad=True)}
+            record.append(_outcome(lambda: optimizer.add_param_group({"params": extra})))
         for step in range(steps + 1):
             if step == round_trip_at:
                 state = optimizer.state_dict()
@@ -274,7 +289,8 @@ def _draw_optimizers(seed: int):
     label = (
         f"{name} {options} shapes={shapes} dtypes={dtypes} groups={groups} "
         f"without_grad={without_grad} steps={steps} round_trip_at={round_trip_at} "
-        f"add_group_at={add_group_at} zero_grad_at={zero_grad_at}/{set_to_none} bad={bad}"
+        f"add_group_at={add_group_at} zero_grad_at={zero_grad_at}/{set_to_none} bad={bad} "
+        f"tensor_lr={tensor_lr} misuse={misuse}"
     )
     return label, program
 
@@ -1095,6 +1111,28 @@ REGRESSIONS = {
             )
         )
         for name in ("RAdam", "Adamax", "NAdam", "Rprop", "ASGD")
+    },
+    # an lr given as a Tensor is read as its number (every optimizer raised a TypeError from
+    # NumPy), and stays a Tensor in the param group and the state dict
+    **{
+        f"{name}_takes_a_tensor_lr": (
+            lambda lib, name=name: _stepped(
+                lib, name, _normal(3, (2,)), lr=lib.tensor(0.05, dtype=lib.float64)
+            )
+        )
+        for name in (
+            "SGD",
+            "Adam",
+            "AdamW",
+            "RMSprop",
+            "Adagrad",
+            "Adadelta",
+            "Adamax",
+            "NAdam",
+            "RAdam",
+            "ASGD",
+            "Rprop",
+        )  # fmt: skip
     },
     # SparseAdam counts steps in a Python int (which load_state_dict keeps) and refuses lr
     # and eps of 0; a group added after load_state_dict has `differentiable` (Optimizer's

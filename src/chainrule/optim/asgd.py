@@ -116,6 +116,9 @@ class ASGD(Optimizer):
                 ax[...] = param
             # rounded to float32 even where eta and mu are float64 (loaded beside a float64
             # parameter): PyTorch makes each new value with torch.as_tensor of a Python float
-            eta[...] = _float32(lr / ((1 + lambd * lr * step) ** alpha))
+            # (of a float64 lr Tensor's value, eta keeps float64)
+            new_eta = lr / ((1 + lambd * lr * step) ** alpha)
+            exact_eta = group.get("lr_dtype") is dtypes.float64
+            eta[...] = new_eta if exact_eta else _float32(new_eta)
             mu[...] = _float32(1 / max(1, step - t0))
             self._written(p)
