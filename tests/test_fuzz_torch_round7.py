@@ -885,8 +885,10 @@ def _draw_distributions(seed: int):
     # a value PyTorch samples (out of its support for a "value" mutation)
     torch.manual_seed(seed)
     try:
-        sampled = _build_distribution(torch, name, _as_parameters(torch, params, dtype), None)
-        value = sampled.sample(sample_shape)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (a Wishart's "Singular sample detected")
+            sampled = _build_distribution(torch, name, _as_parameters(torch, params, dtype), None)
+            value = sampled.sample(sample_shape)
     except (ValueError, NotImplementedError, RuntimeError):
         return f"{name} {params}: PyTorch cannot sample it", None
     value = value.numpy().copy()
@@ -1146,9 +1148,9 @@ REGRESSIONS = {
 
 FAMILIES = {
     "optimizers": (_draw_optimizers, 120),
-    "schedulers": (_draw_schedulers, 100),
+    "schedulers": (_draw_schedulers, 80),
     "autograd": (_draw_autograd, 200),
-    "distributions": (_draw_distributions, 200),
+    "distributions": (_draw_distributions, 150),
 }
 
 
