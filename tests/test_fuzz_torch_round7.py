@@ -523,7 +523,8 @@ FUNCTIONS = ["exp_saves_output", "mul_saves_inputs", "dirty_in_place", "argmax_b
              "non_differentiable_float", "unmaterialized", "once_differentiable",
              "setup_context", "none_for_y", "scalar_arguments", "too_few_grads",
              "wrong_shape_grad", "expanded_grad", "float32_grad", "view_of_input",
-             "returns_input", "none_output_grad"]  # fmt: skip
+             "returns_input", "none_output_grad", "saves_a_number", "dirty_not_returned",
+             "integer_output", "too_many_grads", "nested", "number_output"]  # fmt: skip
 DRIVERS = ["backward", "backward_inputs", "grad", "grad_unused", "grad_materialize",
            "grad_not_scalar", "grad_outputs_shape", "create_graph", "backward_twice",
            "backward_twice_retained", "no_grad_output"]  # fmt: skip
@@ -592,6 +593,23 @@ def _custom_function(lib, kind: str, seen: list):
                 return a
             if kind == "none_output_grad":
                 return a * 2, a.sum()
+            if kind == "saves_a_number":
+                ctx.save_for_backward(a, 3)
+                return a * 2
+            if kind == "dirty_not_returned":
+                fresh = a.clone()
+                fresh.add_(1)
+                ctx.mark_dirty(fresh)
+                return a * 2
+            if kind == "integer_output":
+                return a * 2, (a > 0).long()
+            if kind == "too_many_grads":
+                return a * 2
+            if kind == "nested":
+                inner = _custom_function(lib, "exp_saves_output", seen)
+                return inner.apply(a, b) * 2
+            if kind == "number_output":
+                return a * 2, 7
             return a * 0.5  # scalar_arguments (b is a float there)
 
         @staticmethod
@@ -630,8 +648,12 @@ def _custom_function(lib, kind: str, seen: list):
                 return total, (None if g_second is None else g_second.sum() * 0 + g_second)
             if kind == "view_of_input":
                 return g.reshape(ctx.shape if hasattr(ctx, "shape") else g.shape), None
-            if kind in ("returns_input", "none_output_grad"):
+            passing = ("none_output_grad", "saves_a_number", "dirty_not_returned",
+                       "integer_output", "nested", "number_output")  # fmt: skip
+            if kind == "returns_input" or kind in passing:
                 return g if kind == "returns_input" else g * 2, None
+            if kind == "too_many_grads":
+                return g * 2, None, g
             return g * 0.5, None
 
     if kind == "once_differentiable":
@@ -1084,7 +1106,41 @@ def _expanded_to_its_own_shape(lib):
     )
 
 
+def _function_misuse(lib, kind: str):
+    """A Function that saves a number, or marks dirty a tensor it does not return, applied
+    while recording, to an input that requires no grad, and under no_grad."""
+
+    class Misused(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            if kind == "saves_a_number":
+                ctx.save_for_backward(a, 3)
+            else:
+                fresh = a.clone()
+                fresh.add_(1)
+                ctx.mark_dirty(fresh)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    def under_no_grad():
+        with lib.no_grad():
+            return Misused.apply(lib.ones(2, requires_grad=True))
+
+    return (
+        _outcome(lambda: Misused.apply(lib.ones(2, requires_grad=True))),
+        _outcome(lambda: Misused.apply(lib.ones(2))),
+        _outcome(under_no_grad),
+    )
+
+
 REGRESSIONS = {
+    # save_for_backward of a number raises TypeError once the Function records; marking dirty
+    # a tensor forward does not return raises RuntimeError always (both were accepted)
+    "save_for_backward_refuses_a_number": lambda lib: _function_misuse(lib, "saves_a_number"),
+    "mark_dirty_refuses_a_tensor_not_returned": lambda lib: _function_misuse(lib, "dirty"),
     # a MixtureSameFamily's support is a MixtureSameFamilyConstraint of its components' (it
     # was their support itself)
     "mixture_support_puts_the_component_dimension_back": _gamma_mixture,

@@ -167,6 +167,10 @@ class Function:
         tensor([1.0000, 2.7183])
     """
 
+    # Whether save_for_backward may keep objects other than Tensors (chainrule's own rule
+    # node saves its call, to free it with the graph); a user's Function may not, as PyTorch's
+    _saves_objects = False
+
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
         """The computation, on Tensors (operations inside are not recorded). Either take `ctx` first
@@ -241,9 +245,16 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if record and not cls._saves_objects:
+            _check_saved(ctx)
         if record and any(t.is_leaf and t.requires_grad for t in ctx._dirty):
             raise GradError(
                 "a leaf Variable that requires grad has been used in an in-place operation."
+            )
+        if any(not any(d is o for o in outputs) for d in ctx._dirty):
+            raise GradError(
+                "Some elements marked as dirty during the forward method were not returned as "
+                "output. The inputs that are modified inplace must all be outputs of the Function."
             )
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
@@ -373,6 +384,17 @@ def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
         alias._version_counter = output._version_counter
         return alias
     return output
+
+
+def _check_saved(ctx: FunctionCtx) -> None:
+    """PyTorch's refusal, once a Function records, of anything but Tensors and None given to
+    save_for_backward (other values belong on ctx as attributes)."""
+    for position, value in enumerate(ctx._to_save or ()):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                "save_for_backward can only save variables, but argument "
+                f"{position} is of type {type(value).__name__}"
+            )
 
 
 def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
