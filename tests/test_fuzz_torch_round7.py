@@ -33,14 +33,17 @@ def _normal(seed: int, shape: tuple, scale: float = 1.0) -> np.ndarray:
 
 
 def _tree(value):
-    """A result with dicts as (key, value) pairs in key order and Python floats as float64
-    tensors tagged as floats (compared to a tolerance, not bit for bit), for `check_program`."""
+    """A result with dicts as (key, value) pairs in key order, Python floats as float64
+    tensors tagged as floats (compared to a tolerance, not bit for bit) and sparse tensors as
+    dense ones, for `check_program`."""
     if isinstance(value, dict):
         return tuple((key, _tree(value[key])) for key in sorted(value, key=repr))
     if isinstance(value, (list, tuple)):
         return tuple(_tree(item) for item in value)
     if isinstance(value, float):
         return ("python float", torch.tensor(value, dtype=torch.float64))
+    if getattr(value, "is_sparse", False):  # (PyTorch's SGD keeps the momentum buffer of
+        return value.to_dense()  # sparse gradients sparse, chainrule's is dense: left as is)
     if callable(value) and not isinstance(value, type):
         return "a callable"
     return value
@@ -193,6 +196,8 @@ def _draw_optimizers(seed: int):
     if rng.random() < 0.1 and name not in ("LBFGS", "SparseAdam"):
         dtypes[0] = _choice(rng, ["float16", "bfloat16"])
     misuse = _choice(rng, [None] * 8 + ["existing_param", "non_leaf", "set_of_params"])
+    # sparse gradients (an Embedding's) for the others that take them, and some that refuse
+    sparse = bool(rng.random() < 0.3) and name in ("SGD", "Adagrad", "Adam", "RMSprop")
 
     def make_params(lib):
         params = []
@@ -211,7 +216,9 @@ def _draw_optimizers(seed: int):
             values = _normal(seed * 31 + step * 7 + i, shape)
             if p.dtype.is_complex:
                 values = values + 1j * _normal(seed * 37 + step * 7 + i, shape)
-            if name == "SparseAdam":
+            # (not for a complex parameter: PyTorch's sparse Adagrad squares the complex
+            # values, where its dense one steps view_as_real, inconsistent with itself)
+            if name == "SparseAdam" or (sparse and p.dim() >= 1 and not p.is_complex()):
                 drawn = np.random.default_rng(step + i).integers(0, shape[0], 2)
                 rows = sorted({int(r) for r in drawn})
                 index = lib.tensor([rows], dtype=lib.int64)
@@ -290,7 +297,7 @@ def _draw_optimizers(seed: int):
         f"{name} {options} shapes={shapes} dtypes={dtypes} groups={groups} "
         f"without_grad={without_grad} steps={steps} round_trip_at={round_trip_at} "
         f"add_group_at={add_group_at} zero_grad_at={zero_grad_at}/{set_to_none} bad={bad} "
-        f"tensor_lr={tensor_lr} misuse={misuse}"
+        f"tensor_lr={tensor_lr} misuse={misuse} sparse={sparse}"
     )
     return label, program
 
