@@ -312,11 +312,41 @@ def _draw_optimizers(seed: int):
 SCHEDULERS = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
               "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "LinearLR", "ConstantLR",
               "PolynomialLR", "LambdaLR", "MultiplicativeLR", "ReduceLROnPlateau",
-              "SequentialLR", "ChainedScheduler"]  # fmt: skip
+              "SequentialLR", "ChainedScheduler", "SWALR"]  # fmt: skip
 # what a SequentialLR or a ChainedScheduler may hold
 CHAINABLE = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
              "ConstantLR", "PolynomialLR", "LambdaLR", "MultiplicativeLR",
              "CosineAnnealingWarmRestarts"]  # fmt: skip
+
+
+def _scheduler_class(lib, name: str):
+    if name == "SWALR":
+        return lib.optim.swa_utils.SWALR
+    return getattr(lib.optim.lr_scheduler, name)
+
+
+class _Warmup:
+    """A callable object as lr_lambda: a linear warm-up over `steps` epochs."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.calls = 0
+
+    def __call__(self, epoch: int) -> float:
+        self.calls += 1
+        return min(1.0, (epoch + 1) / self.steps) if self.steps else 0.9
+
+
+def _fresh_lambdas(options: dict) -> dict:
+    """`options` with a ("warmup", steps) lr_lambda made a new _Warmup object."""
+    lr_lambda = options.get("lr_lambda")
+    if isinstance(lr_lambda, tuple):
+        return {**options, "lr_lambda": _Warmup(lr_lambda[1])}
+    return dict(options)
+
+
+def _halving(x: float) -> float:
+    return 0.5 ** (x // 3)
 
 
 def _decay(epoch: int) -> float:
@@ -355,6 +385,8 @@ def _scheduler_options(rng, name: str, steps: int, groups: int) -> dict:
             options["step_size_down"] = int(rng.integers(1, 8))
         if options["mode"] == "exp_range":
             options["gamma"] = _choice(rng, [0.99, 0.9])
+        if flag():  # a scale function of its own, of the cycle or of the iteration
+            options.update(scale_fn=_halving, scale_mode=_choice(rng, ["cycle", "iterations"]))
         if flag():
             options.update(base_momentum=0.7, max_momentum=_choice(rng, [0.9, 0.95]))
         return options
@@ -382,7 +414,13 @@ def _scheduler_options(rng, name: str, steps: int, groups: int) -> dict:
     if name == "PolynomialLR":
         return {"total_iters": int(rng.integers(1, 20)), "power": _choice(rng, [1.0, 2.0, 0.5])}
     if name in ("LambdaLR", "MultiplicativeLR"):
+        if flag():  # a callable object: state_dict keeps its __dict__
+            return {"lr_lambda": ("warmup", int(rng.integers(1, 8)))}  # (one for each run)
         return {"lr_lambda": _decay if name == "LambdaLR" else _shrink}
+    if name == "SWALR":
+        swa_lr = per_group([0.05, 0.02][:groups])
+        options = {"swa_lr": swa_lr, "anneal_epochs": int(rng.integers(1, 10))}
+        return {**options, "anneal_strategy": _choice(rng, ["cos", "linear"])}
     options = {
         "mode": _choice(rng, ["min", "max"]),
         "factor": _choice(rng, [0.1, 0.5]),
@@ -471,7 +509,7 @@ def _draw_schedulers(seed: int):
 
     def build(lib, optimizer):
         made = [
-            getattr(lib.optim.lr_scheduler, part)(optimizer, **dict(part_options))
+            _scheduler_class(lib, part)(optimizer, **_fresh_lambdas(part_options))
             for part, part_options in zip(parts, options)
         ]
         if name == "SequentialLR":
