@@ -1064,6 +1064,121 @@ def _as_parameters(lib, params: dict, dtype: str) -> dict:
     }
 
 
+# ---- family: transformed distributions ------------------------------------------------------
+# A base distribution (Normal, Uniform, Gamma or a Dirichlet-free Independent Normal) through a
+# chain of one to three transforms drawn from torch.distributions.transforms (with
+# cache_size, inverses and compositions): log_prob of values pushed through the chain,
+# sample and rsample shapes, cdf and icdf where the chain is monotone, support and shapes;
+# then each transform on its own: forward, inverse, log_abs_det_jacobian, sign, bijective,
+# event dims and forward_shape / inverse_shape, with the gradient of a density.
+
+ELEMENTWISE_TRANSFORMS = ["exp", "affine", "sigmoid", "tanh", "power", "softplus", "affine_neg",
+                          "inverse_exp", "compose", "cdf_normal", "abs"]  # fmt: skip
+EVENT_TRANSFORMS = ["stick_breaking", "softmax", "reshape", "independent_affine"]
+
+
+def _transform(lib, name: str, rng_values: dict, k: int):
+    T = lib.distributions.transforms
+    cache = rng_values["cache"]
+    if name == "exp":
+        return T.ExpTransform(cache_size=cache)
+    if name == "affine":
+        return T.AffineTransform(rng_values["loc"], rng_values["scale"], cache_size=cache)
+    if name == "affine_neg":
+        return T.AffineTransform(lib.tensor(rng_values["loc"]), -rng_values["scale"])
+    if name == "sigmoid":
+        return T.SigmoidTransform(cache_size=cache)
+    if name == "tanh":
+        return T.TanhTransform(cache_size=cache)
+    if name == "power":
+        return T.PowerTransform(lib.tensor(rng_values["exponent"]), cache_size=cache)
+    if name == "softplus":
+        return T.SoftplusTransform(cache_size=cache)
+    if name == "inverse_exp":
+        return T.ExpTransform().inv
+    if name == "compose":
+        return T.ComposeTransform([T.AffineTransform(0.5, 2.0), T.ExpTransform()], cache_size=cache)  # fmt: skip
+    if name == "cdf_normal":
+        return T.CumulativeDistributionTransform(lib.distributions.Normal(0.0, 1.0))
+    if name == "abs":
+        return T.AbsTransform()
+    if name == "stick_breaking":
+        return T.StickBreakingTransform(cache_size=cache)
+    if name == "softmax":
+        return T.SoftmaxTransform(cache_size=cache)
+    if name == "reshape":
+        return T.ReshapeTransform((k,), (k, 1))
+    return T.IndependentTransform(T.AffineTransform(rng_values["loc"], rng_values["scale"]), 1)
+
+
+def _draw_transformed(seed: int):
+    rng = np.random.default_rng(seed)
+    event = bool(rng.random() < 0.3)
+    batch = _shape(rng, 1, 3, 1)
+    k = int(rng.integers(2, 4))
+    names = [_choice(rng, ELEMENTWISE_TRANSFORMS) for _ in range(int(rng.integers(1, 3)))]
+    if event:  # a vector event: an Independent Normal through one event transform (last)
+        names = [n for n in names if n not in ("abs", "cdf_normal", "power")]
+        names.append(_choice(rng, EVENT_TRANSFORMS))
+    if "power" in names:  # (a power of a negative number has no real value)
+        names.insert(0, "exp")
+    values = {
+        "loc": float(rng.uniform(-1, 1)),
+        "scale": float(rng.uniform(0.5, 2)),
+        "exponent": float(_choice(rng, [2.0, 0.5, 3.0])),
+        "cache": int(rng.integers(0, 2)),
+    }
+    base_name = _choice(rng, ["Normal", "Uniform", "Gamma"]) if not event else "Independent"
+    loc = rng.standard_normal((*batch, k) if event else batch) * 0.5
+    scale = _positive(rng, loc.shape, 0.3, 1.0)
+    sample_shape = _shape(rng, 1, 3, 1)
+    x_probe = rng.standard_normal((*sample_shape, *loc.shape)) * 0.5
+
+    def program(lib):
+        D = lib.distributions
+        params = [lib.tensor(loc, requires_grad=True), lib.tensor(scale, requires_grad=True)]
+        if base_name == "Normal":
+            base = D.Normal(*params)
+        elif base_name == "Uniform":
+            base = D.Uniform(params[0], params[0] + params[1] * 2)
+        elif base_name == "Gamma":
+            base = D.Gamma(params[1] + 1, params[1])
+        else:
+            base = D.Independent(D.Normal(*params), 1)
+        chain = [_transform(lib, name, values, k) for name in names]
+        d = D.TransformedDistribution(base, chain)
+        result = [tuple(d.batch_shape), tuple(d.event_shape), d.has_rsample, repr(d.support)]
+        torch_probe = lib.tensor(x_probe)
+        if base_name in ("Uniform", "Gamma"):  # a point of the base's support
+            torch_probe = base.icdf(lib.tensor(np.full(x_probe.shape, 0.3))) if base_name == "Uniform" else torch_probe.abs() + 0.5  # fmt: skip
+        y = torch_probe
+        for t in chain:
+            y = t(y)
+        log_prob = _outcome(lambda: d.log_prob(y.detach()))
+        result.append(log_prob)
+        result += [_outcome(lambda: d.cdf(y.detach())), _outcome(lambda: d.icdf(lib.tensor(0.25)))]
+        drawn = _outcome(lambda: d.rsample(sample_shape))
+        result.append(drawn if isinstance(drawn, Raised) else (tuple(drawn.shape), drawn.requires_grad))  # fmt: skip
+        result.append(_outcome(lambda: d.mean))
+        if not isinstance(log_prob, Raised) and log_prob.requires_grad:
+            result.append(lib.autograd.grad(log_prob.sum(), params, allow_unused=True))
+        for t in chain:
+            z = t.inv(t(torch_probe))
+            result.append((
+                repr(type(t).__name__), t.bijective, _outcome(lambda t=t: t.sign),
+                t.domain.event_dim, t.codomain.event_dim,
+                _outcome(lambda t=t: tuple(t.forward_shape((*sample_shape, *loc.shape)))),
+                _outcome(lambda t=t: tuple(t.inverse_shape((*sample_shape, *loc.shape)))),
+                _outcome(lambda t=t: t.log_abs_det_jacobian(torch_probe, t(torch_probe))),
+                z if t.bijective else None, t == t, t.inv.inv is t,
+            ))  # fmt: skip
+            torch_probe = t(torch_probe)
+        return _tree(result)
+
+    label = f"{base_name} batch={batch} k={k} chain={names} {values} sample_shape={sample_shape}"
+    return label, program
+
+
 def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, **options):
     """A parameter of `values` after `steps` steps of optimizer `name` on fixed gradients
     (with a state dict round trip into a fresh optimizer halfway), and the state dict."""
@@ -1252,6 +1367,7 @@ FAMILIES = {
     "schedulers": (_draw_schedulers, 80),
     "autograd": (_draw_autograd, 200),
     "distributions": (_draw_distributions, 150),
+    "transformed": (_draw_transformed, 100),
 }
 
 
