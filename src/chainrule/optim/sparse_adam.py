@@ -55,15 +55,21 @@ class SparseAdam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
-        sparse = [
-            index
-            for group in self.param_groups
+        positions = [
+            (p, [group_index, index])
+            for group_index, group in enumerate(self.param_groups)
             for index, p in enumerate(group["params"])
-            if p.is_sparse
         ]
+        sparse = [position for p, position in positions if p.is_sparse]
         if sparse:
             raise ValueError(
                 f"Sparse params at indices {sparse}: SparseAdam requires dense parameter tensors"
+            )
+        complex_ = [position for p, position in positions if p.is_complex()]
+        if complex_:
+            raise ValueError(
+                f"Complex params at indices {complex_}: SparseAdam does not support complex "
+                "parameters"
             )
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
