@@ -992,6 +992,12 @@ def _draw_distributions(seed: int):
             residual = grad_scale - expected.sum_to_size(scale.shape)
             result.append((tuple(grad_loc.shape), bool(residual.abs().max() < 1e-4)))
         result += [_outcome(d.perplexity), sorted(d.arg_constraints), type(d.support).__name__]
+        # a value broadcast against the batch (or cut through the event), a number, an int
+        # sample shape
+        result.append(_outcome(lambda: d.log_prob(x[..., :1])))
+        if validate is not False:  # (unvalidated, PyTorch's families differ on numbers)
+            result.append(_outcome(lambda: d.log_prob(0.5)))
+        result.append(_outcome(lambda: tuple(d.sample(2).shape)))
         result.append(repr(d).replace("torch.", "chainrule."))
         expanded = _outcome(lambda: d.expand(new_batch))
         if not isinstance(expanded, Raised):
@@ -1301,7 +1307,25 @@ def _function_misuse(lib, kind: str):
     )
 
 
+def _numbers_and_int_sample_shapes(lib):
+    D = lib.distributions
+    gamma = D.Gamma(lib.tensor([2.0]), lib.tensor([1.5]))  # float32 parameters
+    families = [D.Normal(0.0, 1.0), D.Categorical(logits=lib.zeros(3)), gamma,
+                D.Multinomial(3, logits=lib.zeros(2)), D.Dirichlet(lib.ones(3))]  # fmt: skip
+    return (
+        gamma.log_prob(0.5),  # a number, validated after it becomes a Tensor
+        gamma.log_prob(lib.tensor([0.5], dtype=lib.float64)).dtype,  # rate's dtype
+        _outcome(lambda: D.HalfCauchy(1.0).log_prob(0.5)),
+        D.HalfCauchy(1.0, validate_args=False).log_prob(0.5),
+        tuple(_outcome(lambda d=d: d.sample(2)) for d in families),
+    )
+
+
 REGRESSIONS = {
+    # an int sample_shape is refused with TypeError, as torch.Size(3) refuses it (chainrule
+    # took it as (3,)); Gamma's log_prob takes a number, and a value of another dtype, as a
+    # Tensor of rate's dtype (validated after); HalfCauchy's, unvalidated, a number
+    "distributions_take_numbers_and_refuse_int_sample_shapes": _numbers_and_int_sample_shapes,
     # save_for_backward of a number raises TypeError once the Function records; marking dirty
     # a tensor forward does not return raises RuntimeError always (both were accepted)
     "save_for_backward_refuses_a_number": lambda lib: _function_misuse(lib, "saves_a_number"),
