@@ -570,9 +570,14 @@ FUNCTIONS = ["exp_saves_output", "mul_saves_inputs", "dirty_in_place", "argmax_b
              "wrong_shape_grad", "expanded_grad", "float32_grad", "view_of_input",
              "returns_input", "none_output_grad", "saves_a_number", "dirty_not_returned",
              "integer_output", "too_many_grads", "nested", "number_output"]  # fmt: skip
+# (A float32 cotangent for a float64 output is left out: PyTorch's engine hands it to the
+# first backward uncast, so a Function's g * b with a 0-dim b computes in float32, where
+# chainrule's casts it to the output's dtype first; a difference of rounding only.)
 DRIVERS = ["backward", "backward_inputs", "grad", "grad_unused", "grad_materialize",
            "grad_not_scalar", "grad_outputs_shape", "create_graph", "backward_twice",
-           "backward_twice_retained", "no_grad_output"]  # fmt: skip
+           "backward_twice_retained", "no_grad_output", "grads_batched",
+           "int_requires_grad", "grad_of_a_leaf", "backward_inputs_unreached",
+           "grad_inputs_empty"]  # fmt: skip
 
 
 def _custom_function(lib, kind: str, seen: list):
@@ -782,11 +787,26 @@ def _draw_autograd(seed: int):
             elif driver in ("backward_twice", "backward_twice_retained"):
                 loss.backward(retain_graph=driver.endswith("retained"))
                 loss.backward()
+            elif driver == "grads_batched":
+                cotangents = lib.tensor(_normal(seed + 5, (3, *tuple(first.shape))))
+                return lib.autograd.grad(first, wrt, cotangents, is_grads_batched=True,
+                                         allow_unused=True)  # fmt: skip
+            elif driver == "int_requires_grad":
+                return lib.ones(2, dtype=lib.int64).requires_grad_()
+            elif driver == "grad_of_a_leaf":
+                return lib.autograd.grad(x.sum() if x.dim() else x, [x])
+            elif driver == "backward_inputs_unreached":
+                loss.backward(inputs=[lib.ones(2, requires_grad=True)])
+            elif driver == "grad_inputs_empty":
+                return lib.autograd.grad(loss, [])
             else:
                 lib.ones(2).sum().backward()
             return None
 
         result = _outcome(run)
+        if driver == "grads_batched":  # (PyTorch vmaps the backward, where chainrule runs a
+            # Function's once per cotangent, and what a hook keeps may escape its vmap)
+            return _tree((info, result))
         grads = (x.grad, y.grad, h.grad if hooks["retain_h"] and h is not x else None)
         return _tree((info, result, grads, seen))
 
