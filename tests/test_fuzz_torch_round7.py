@@ -198,6 +198,7 @@ def _draw_optimizers(seed: int):
     misuse = _choice(rng, [None] * 8 + ["existing_param", "non_leaf", "set_of_params"])
     # sparse gradients (an Embedding's) for the others that take them, and some that refuse
     sparse = bool(rng.random() < 0.3) and name in ("SGD", "Adagrad", "Adam", "RMSprop")
+    named = bool(rng.random() < 0.2) and add_group_at == -1 or bool(rng.random() < 0.1)
 
     def make_params(lib):
         params = []
@@ -237,6 +238,10 @@ def _draw_optimizers(seed: int):
             {"params": [p for p, g in zip(params, groups) if g == 1], "lr": group_lr},
         ]
         grouped = [g for g in grouped if g["params"]]
+        if named:  # (name, parameter) pairs: the groups and state dict carry param_names
+            names = {id(p): f"layer{i}.weight" for i, p in enumerate(params)}
+            for g in grouped:
+                g["params"] = [(names[id(p)], p) for p in g["params"]]
         if bad is not None:
             key, value = bad
             if key == "nesterov_without_momentum":
@@ -264,7 +269,11 @@ def _draw_optimizers(seed: int):
         for step in range(steps + 1):
             if step == round_trip_at:
                 state = optimizer.state_dict()
-                optimizer = cls([{"params": g["params"]} for g in optimizer.param_groups], **kwargs)
+                fresh_groups = [
+                    {"params": list(zip(g["param_names"], g["params"])) if named else g["params"]}
+                    for g in optimizer.param_groups
+                ]
+                optimizer = cls(fresh_groups, **kwargs)
                 optimizer.load_state_dict(state)
             if step == add_group_at:
                 extra = lib.tensor(_normal(seed + 99, (2,)), dtype=lib.float64, requires_grad=True)
@@ -297,7 +306,7 @@ def _draw_optimizers(seed: int):
         f"{name} {options} shapes={shapes} dtypes={dtypes} groups={groups} "
         f"without_grad={without_grad} steps={steps} round_trip_at={round_trip_at} "
         f"add_group_at={add_group_at} zero_grad_at={zero_grad_at}/{set_to_none} bad={bad} "
-        f"tensor_lr={tensor_lr} misuse={misuse} sparse={sparse}"
+        f"tensor_lr={tensor_lr} misuse={misuse} sparse={sparse} named={named}"
     )
     return label, program
 
