@@ -65,7 +65,7 @@ def _outcome(thunk):
 
 OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
               "RAdam", "ASGD", "Rprop", "LBFGS", "SparseAdam"]  # fmt: skip
-NO_COMPLEX = {"LBFGS", "SparseAdam"}
+NO_COMPLEX = {"SparseAdam"}
 
 
 def _shape(rng, low: int = 1, high: int = 4, most_dims: int = 2) -> tuple:
@@ -162,9 +162,10 @@ def _closure_loss(lib, params: list, seed: int):
         if i % 3 == 2:
             continue  # a parameter the loss never reaches: its gradient stays None
         shape = tuple(p.shape)
-        curvature = lib.tensor(np.abs(_normal(seed + 50 + i, shape)) + 0.5, dtype=p.dtype)
+        curvature = lib.tensor(np.abs(_normal(seed + 50 + i, shape)) + 0.5)
         shift = lib.tensor(_normal(seed + 60 + i, shape), dtype=p.dtype)
-        total = total + (curvature * (p - shift) ** 2).sum() + (p**4).sum() * 0.01
+        distance = (p - shift).abs() ** 2  # (real, for a complex parameter too)
+        total = total + (curvature * distance).sum() + (p.abs() ** 4).sum() * 0.01
     return total
 
 
@@ -180,7 +181,8 @@ def _draw_optimizers(seed: int):
     if name in NO_COMPLEX:
         dtypes = [d if d != "complex128" else "float64" for d in dtypes]
     if name == "LBFGS":  # (float32 line searches drift apart by summation order alone, and
-        dtypes = ["float64"] * count  # PyTorch's refuses parameters of mixed dtypes)
+        # PyTorch's refuses parameters of mixed dtypes: all float64, or all complex128)
+        dtypes = [_choice(rng, ["float64", "float64", "complex128"])] * count
     groups = [int(rng.integers(0, 2)) if name != "LBFGS" else 0 for _ in shapes]
     without_grad = [bool(rng.random() < 0.2) for _ in shapes]
     group_lr = _choice(rng, [0.05, 0.2, 1e-3])
