@@ -302,7 +302,8 @@ def _draw_optimizers(seed: int):
                 set_gradients(lib, params, step)
                 optimizer.step()
         sd = optimizer.state_dict()
-        return _tree((tuple(p.detach() for p in params), tuple(record), sd))
+        printed = repr(optimizer).replace("torch.", "chainrule.")
+        return _tree((tuple(p.detach() for p in params), tuple(record), sd, printed))
 
     label = (
         f"{name} {options} shapes={shapes} dtypes={dtypes} groups={groups} "
