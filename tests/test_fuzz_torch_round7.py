@@ -146,6 +146,8 @@ BAD_OPTIONS = [
     ("momentum_decay", -0.1, {"NAdam"}),
     ("empty_params", None, set(OPTIMIZERS)),
     ("two_groups", None, {"LBFGS"}),
+    ("line_search_fn", "armijo", {"LBFGS"}),  # (refused at the first line search)
+    ("lr", "two_element_tensor", set(OPTIMIZERS) - {"LBFGS"}),
 ]  # fmt: skip
 # (A parameter given twice is left out: PyTorch deprecates it, "in future, this will cause
 # an error", and meanwhile steps it once per appearance; chainrule warns the same.)
@@ -250,6 +252,8 @@ def _draw_optimizers(seed: int):
                 kwargs.update(nesterov=True, momentum=0.0, dampening=0.0)
             elif key == "empty_params":
                 grouped = []
+            elif value == "two_element_tensor":
+                kwargs["lr"] = lib.tensor([0.1, 0.2])
             elif key == "two_groups":
                 extra = lib.zeros(2, dtype=lib.float64, requires_grad=True)
                 grouped = [{"params": params}, {"params": [extra]}]
@@ -1238,6 +1242,19 @@ def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, *
     return _tree((p.detach(), optimizer.state_dict()))
 
 
+def _lbfgs_armijo_step(lib):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    optimizer = lib.optim.LBFGS([x], line_search_fn="armijo")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (x * x).sum()
+        loss.backward()
+        return loss
+
+    return optimizer.step(closure)
+
+
 def _sparse_adam_run(lib):
     p = lib.zeros((3, 2), dtype=lib.float64, requires_grad=True)
     optimizer = lib.optim.SparseAdam([p], lr=0.5)
@@ -1423,6 +1440,14 @@ REGRESSIONS = {
     "complex_parameters_refused_as_pytorch": lambda lib: tuple(
         _outcome(lambda name=name: _stepped(lib, name, np.ones((2, 2)) * (1 + 1j), steps=1))
         for name in ("Adafactor", "Muon", "SparseAdam")
+    ),
+    # LBFGS takes any line_search_fn and refuses one but strong_wolfe at its first line
+    # search (RuntimeError; ValueError at construction before); an lr Tensor of two elements
+    # is refused with "Tensor lr must be 1-element"
+    "lbfgs_refuses_another_line_search_at_the_step": lambda lib: (
+        _outcome(lambda: lib.optim.LBFGS([lib.ones(2)], line_search_fn="armijo").defaults),
+        _outcome(lambda: _lbfgs_armijo_step(lib)),
+        _outcome(lambda: lib.optim.SGD([lib.ones(2)], lr=lib.tensor([0.1, 0.2])).defaults),
     ),
     "sparse_adam_refuses_a_zero_lr_or_eps": lambda lib: tuple(
         _outcome(lambda options=options: lib.optim.SparseAdam([lib.zeros(2)], **options).defaults)

@@ -460,8 +460,11 @@ _OPTION_LABELS = {
 
 
 def check_nonnegative(**options: float) -> None:
-    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option."""
+    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option (and
+    its `Tensor lr must be 1-element` for an lr Tensor of another size)."""
     for name, value in options.items():
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= value:
             raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
 

@@ -47,6 +47,8 @@ class SparseAdam(Optimizer):
         eps: float = 1e-8,
         maximize: bool = False,
     ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
         for label, value in (("learning rate", lr), ("epsilon value", eps)):
             if not 0.0 < value:  # both strictly positive, unlike the other optimizers'
                 raise ValueError(f"Invalid {label}: {value}")
