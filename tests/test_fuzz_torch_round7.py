@@ -1370,7 +1370,60 @@ def _numbers_and_int_sample_shapes(lib):
     )
 
 
+def _backward_twice_through(lib, make):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = make(x).sum()
+    y.backward()
+    return (_outcome(y.backward), x.grad)
+
+
+def _accumulated_after_create_graph(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    (x**2).sum().backward(create_graph=True)
+    first = x.grad
+    (x**2).sum().backward()
+    return (x.grad, x.grad is first, first.requires_grad)
+
+
+def _post_accumulate_hook_returning(lib, value):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda p: value(lib))
+    return _outcome(lambda: (x * 2).sum().backward())
+
+
 REGRESSIONS = {
+    # a second backward through x * c or x / c (c a number) raises, as PyTorch's, which
+    # saves c as a wrapped tensor (chainrule kept it as a plain attribute); through x + c
+    # it does not (neither saves anything)
+    **{
+        f"backward_twice_through_{name}": (
+            lambda lib, make=make: _backward_twice_through(lib, make)
+        )
+        for name, make in [
+            ("mul_by_a_number", lambda x: x * 2),
+            ("div_by_a_number", lambda x: x / 2),
+            ("add_of_a_number", lambda x: x + 2),
+            ("pow_of_a_number", lambda x: x**2),
+        ]
+    },
+    # outside create_graph a leaf's .grad accumulates in place, so the .grad a create_graph
+    # backward left (which requires grad) stays that tensor (chainrule made a new one that
+    # did not require grad)
+    "accumulation_into_a_grad_that_requires_grad_is_in_place": _accumulated_after_create_graph,
+    # a post-accumulate hook returning a Tensor raises RuntimeError, anything else TypeError
+    "post_accumulate_hook_returning_a_value": lambda lib: (
+        _post_accumulate_hook_returning(lib, lambda lib: lib.ones(2)),
+        _post_accumulate_hook_returning(lib, lambda lib: 1),
+    ),
+    # materialize_grads=True with allow_unused=False is a ValueError
+    "materialize_grads_refuses_allow_unused_false": lambda lib: _outcome(
+        lambda: lib.autograd.grad(
+            (lib.ones(2, requires_grad=True) * 2).sum(),
+            [lib.ones(2, requires_grad=True)],
+            allow_unused=False,
+            materialize_grads=True,
+        )
+    ),
     # an int sample_shape is refused with TypeError, as torch.Size(3) refuses it (chainrule
     # took it as (3,)); Gamma's log_prob takes a number, and a value of another dtype, as a
     # Tensor of rate's dtype (validated after); HalfCauchy's, unvalidated, a number
