@@ -1436,6 +1436,11 @@ REGRESSIONS = {
     # a tensor forward does not return raises RuntimeError always (both were accepted)
     "save_for_backward_refuses_a_number": lambda lib: _function_misuse(lib, "saves_a_number"),
     "mark_dirty_refuses_a_tensor_not_returned": lambda lib: _function_misuse(lib, "dirty"),
+    # calling a Function instance (PyTorch's legacy style) raises RuntimeError (chainrule's
+    # instances were not callable: TypeError)
+    "calling_a_function_instance_is_refused": lambda lib: _outcome(
+        lambda: _custom_function(lib, "exp_saves_output", [])()(lib.ones(2), lib.ones(2))
+    ),
     # a MixtureSameFamily's support is a MixtureSameFamilyConstraint of its components' (it
     # was their support itself)
     "mixture_support_puts_the_component_dimension_back": _gamma_mixture,

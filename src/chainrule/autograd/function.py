@@ -199,6 +199,14 @@ class Function:
     def node_name(cls) -> str:
         return f"{cls.__name__}Backward"
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calling an instance is PyTorch's legacy style, which it refuses: call `apply`."""
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on `args` and, when grad mode is on and a tensor argument requires grad,
