@@ -1,12 +1,15 @@
 """Differential fuzzing against PyTorch, round seven: the training machinery rounds one to six
 leave out. Optimizers (every one chainrule has, with random hyperparameters, several param
-groups, parameters without a gradient, zero-dim and complex parameters, state dict round
-trips mid-run, add_param_group, zero_grad, and the refusal of bad hyperparameters); learning
-rate schedulers (random schedules and chains of them over tens of steps: each step's
-learning rates and momenta, state dicts, and what PyTorch refuses); the autograd machinery
-(custom Functions with their ctx methods, tensor hooks, backward and autograd.grad options and
-their errors); and torch.distributions (densities, moments, cdf and icdf, shapes, expand,
-KL divergences, reparameterised gradients and argument validation). Each case runs one
+groups, parameters without a gradient, zero-dim, half-precision and complex parameters,
+sparse gradients, Tensor lrs, named parameters, state dict round trips mid-run,
+add_param_group, zero_grad, printing, and the refusal of bad hyperparameters); learning
+rate schedulers (random schedules, SWALR and chains of them over tens of steps: each step's
+learning rates and momenta, state dicts, warnings, and what PyTorch refuses); the autograd
+machinery (custom Functions with their ctx methods, tensor hooks, backward and
+autograd.grad options and their errors); torch.distributions (densities, moments, cdf and
+icdf, shapes, expand, KL divergences, reparameterised gradients and argument validation);
+and transformed distributions (chains of transforms, their Jacobians and shapes). Each
+case runs one
 random program on chainrule and on PyTorch and compares values, dtype, shape,
 requires_grad and gradients, or the exception type when PyTorch raises (see
 `check_program`). REGRESSIONS keeps each program this round found, fixed.
