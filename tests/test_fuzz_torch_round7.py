@@ -199,7 +199,9 @@ def _draw_optimizers(seed: int):
     bad = None
     if rng.random() < 0.15:
         bad = _choice(rng, [b for b in BAD_OPTIONS if name in b[2]])[:2]
-    tensor_lr = bool(rng.random() < 0.15) and name not in ("LBFGS", "SparseAdam")
+    # (not LBFGS: with an lr Tensor PyTorch's keeps its step size `t` in the state as a
+    # Tensor, chainrule's as a number; the steps agree)
+    tensor_lr = bool(rng.random() < 0.15) and name != "LBFGS"
     if rng.random() < 0.1 and name not in ("LBFGS", "SparseAdam"):
         dtypes[0] = _choice(rng, ["float16", "bfloat16"])
     misuse = _choice(rng, [None] * 8 + ["existing_param", "non_leaf", "set_of_params"])
@@ -1250,16 +1252,21 @@ def _stepped(lib, name: str, values, steps: int = 3, round_trip: bool = False, *
 
 
 def _lbfgs_armijo_step(lib):
-    x = lib.tensor([1.0, -2.0], requires_grad=True)
-    optimizer = lib.optim.LBFGS([x], line_search_fn="armijo")
+    return _lbfgs_run(lib, line_search_fn="armijo")
+
+
+def _lbfgs_run(lib, **options):
+    x = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+    optimizer = lib.optim.LBFGS([x], max_iter=4, **options)
 
     def closure():
         optimizer.zero_grad()
-        loss = (x * x).sum()
+        loss = ((x - 1) ** 2).sum() + (x**4).sum() * 0.1
         loss.backward()
         return loss
 
-    return optimizer.step(closure)
+    optimizer.step(closure)
+    return (optimizer.step(closure), x.detach())
 
 
 def _sparse_adam_run(lib):
@@ -1495,6 +1502,7 @@ REGRESSIONS = {
             "Rprop",
         )  # fmt: skip
     },
+    "LBFGS_takes_a_tensor_lr": lambda lib: _lbfgs_run(lib, lr=lib.tensor(0.5, dtype=lib.float64)),
     # SparseAdam counts steps in a Python int (which load_state_dict keeps) and refuses lr
     # and eps of 0; a group added after load_state_dict has `differentiable` (Optimizer's
     # __setstate__ puts it in the defaults)

@@ -14,7 +14,13 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import Array
 from chainrule.ops.creation import as_tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    scalar_lr,
+)
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import ClosureResult
@@ -138,7 +144,7 @@ class LBFGS(Optimizer):
             return self._run(closure)
 
     def _run(self, closure: Callable[[], ClosureResult]) -> ClosureResult:
-        group = self.param_groups[0]
+        group = scalar_lr(self.param_groups[0])  # (an lr Tensor read as its number)
         lr = group["lr"]
         max_iter = group["max_iter"]
         max_eval = group["max_eval"]

@@ -278,7 +278,7 @@ class Optimizer:
                 if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
                     raise RuntimeError(self._sparse_refusal())
                 if params:
-                    self._update_group(_scalar_lr(group), params)
+                    self._update_group(scalar_lr(group), params)
         return loss
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -469,7 +469,7 @@ def check_nonnegative(**options: float) -> None:
             raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
 
 
-def _scalar_lr(group: dict[str, Any]) -> dict[str, Any]:
+def scalar_lr(group: dict[str, Any]) -> dict[str, Any]:
     """`group` with a Tensor `lr` (PyTorch takes a one-element Tensor, which its kernels read
     as a number) read as a float, for the update, and its dtype as `lr_dtype` (ASGD's step
     sizes keep it); the group itself keeps the Tensor."""
