@@ -302,8 +302,9 @@ def test_workers_started_by_spawn_see_chainrule_as_torch_too(tmp_path):
 
 
 def test_what_a_program_prints_about_its_tensors_reads_as_under_pytorch(tmp_path):
-    """Printed dtypes, sizes, legacy type names and tensors say `torch.` under as_torch, as
-    they do under PyTorch, so a ported program's output is the same text."""
+    """Printed dtypes, sizes, legacy type names, tensors and torch.testing.assert_close's
+    messages say `torch.` under as_torch, as they do under PyTorch, so a ported program's
+    output is the same text."""
     script = """
         import torch
         x = torch.tensor([[0.1876, -0.0364, -0.3207]], dtype=torch.float64, requires_grad=True)
@@ -311,6 +312,11 @@ def test_what_a_program_prints_about_its_tensors_reads_as_under_pytorch(tmp_path
         print(x.dtype, x.shape, x.size(1), x.type(), torch.tensor([1.5]).half())
         print(torch.get_default_dtype(), torch.long, torch.ones(2, 3).shape)
         print(torch.nn.ParameterDict({"w": torch.nn.Parameter(torch.ones(2))}))
+        for a, b in ((torch.tensor([1]), torch.tensor([1.0])), (torch.ones(2), torch.ones(3))):
+            try:
+                torch.testing.assert_close(a, b)
+            except AssertionError as error:
+                print(error)
     """
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr

@@ -501,3 +501,11 @@ def test_a_generators_clone_state_draws_the_same_numbers_and_its_device_is_a_dev
         generator.get_offset()
     with pytest.raises(RuntimeError, match="CPU Generator does not use offset"):
         generator.set_offset(0)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_a_factory_without_a_size_is_refused_as_torch(name):
+    for lib in (chainrule, torch):
+        with pytest.raises(TypeError):
+            getattr(lib, name)()
+        assert getattr(lib, name)(()).shape == ()

@@ -777,3 +777,13 @@ def test_per_example_gradients_through_complex_intermediates_match_torch(loss):
     ours = cf.vmap(cf.grad(lambda t: (t * t.conj() * 3).real.sum()))(chainrule.tensor(z))
     expected = tf.vmap(tf.grad(lambda t: (t * t.conj() * 3).real.sum()))(torch.tensor(z))
     np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_jvp_strict_refuses_an_output_independent_of_the_inputs_as_torch():
+    for lib in (chainrule, torch):
+        ones = lib.ones(2)
+        out = lib.func.jvp(lambda x: x * 2, (ones,), (ones,), strict=True)
+        assert out[1].tolist() == [2.0, 2.0]
+        for function in (lambda x, lib=lib: lib.ones(2), lambda x, lib=lib: (x * 2, lib.ones(2))):
+            with pytest.raises(RuntimeError, match="independent of the inputs"):
+                lib.func.jvp(function, (ones,), (ones,), strict=True)

@@ -1311,3 +1311,24 @@ def test_grid_sample_bicubic_refuses_5d_input_as_torch():
     for lib, functional in ((chainrule, F), (torch, TF)):
         with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):
             functional.grid_sample(lib.ones(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3), "bicubic")
+
+
+@pytest.mark.parametrize("input_shape", [(2, 3), (3,), (1, 2, 3)])
+def test_linear_with_a_vector_weight_is_torchs_matmul(input_shape):
+    """F.linear(x, w) with a 1-D weight and no bias: PyTorch computes x @ w (shape x.shape[:-1],
+    MvBackward0 / DotBackward0), value and gradients; with a bias it refuses."""
+    x = RNG.standard_normal(input_shape)
+    w = RNG.standard_normal(3)
+    xm, wm = mine(x, True), mine(w, True)
+    xt, wt = theirs(x, True), theirs(w, True)
+    out, expected = F.linear(xm, wm), TF.linear(xt, wt)
+    assert tuple(out.shape) == tuple(expected.shape)
+    assert out.grad_fn.name() == expected.grad_fn.name()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    cotangent = RNG.standard_normal(tuple(expected.shape))
+    out.backward(mine(cotangent))
+    expected.backward(theirs(cotangent))
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(wm.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="mat2 must be a matrix, got 1-D tensor"):
+        F.linear(xm, wm, mine(0.5))

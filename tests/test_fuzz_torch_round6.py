@@ -1701,12 +1701,6 @@ FAMILIES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vmap gap: a write through a view of a batched tensor under vmap(grad) leaves the "
-    "base's logical history as it was (BatchedTensor._commit_inplace has no view rebasing), "
-    "so the gradient misses the write",
-)
 def test_vmap_of_grad_through_a_write_into_a_view_agrees_with_pytorch():
     def program(lib):
         def f(r):

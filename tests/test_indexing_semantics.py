@@ -1007,3 +1007,24 @@ def test_unique_along_a_dim_orders_and_groups_nan_and_signed_zero_slices_as_torc
         assert str(result[0].tolist()) == str(expected[0].tolist())
         assert result[1].tolist() == expected[1].tolist()
         assert result[2].tolist() == expected[2].tolist()
+
+
+def test_index_copy_with_a_repeated_index_keeps_the_last_slice_as_torch_cpu():
+    values = np.random.default_rng(0).standard_normal((4, 5))
+    source = np.random.default_rng(1).standard_normal((4, 3))
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(values, requires_grad=True)
+        s = lib.tensor(source, requires_grad=True)
+        out = x.index_copy(1, lib.tensor([3, 0, 3]), s)
+        (out * lib.arange(20.0, dtype=lib.float64).reshape(4, 5)).sum().backward()
+        results.append([t.detach().numpy() for t in (out, x.grad, s.grad)])
+    for mine, expected in zip(*results):
+        np.testing.assert_allclose(mine, expected)
+
+
+@pytest.mark.parametrize("part", [None, slice(None), [1, 3]])
+def test_index_put_takes_only_tensors_as_indices_as_torch(part):
+    for lib in (chainrule, torch):
+        with pytest.raises(TypeError, match="expected Tensor as element 0 in argument"):
+            lib.index_put(lib.zeros(2, 4), (part, lib.tensor([1, 3])), lib.tensor(5.0))

@@ -99,6 +99,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: interpolation", {"ops.interpolation"}),
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),
+    # torch.fake_quantize_*: rounding to an affine grid with a straight-through gradient.
+    ("ops: fake quantisation", {"ops.quantization"}),
     ("ops: losses", {"ops.losses"}),
     ("ops: the other losses, composed of the ops above", {"ops.losses_extra"}),
     ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),
@@ -171,6 +173,7 @@ LAZY_IMPORTS = {
     "traceback": "anomaly mode only",
     "secrets": "seeding from entropy only",
     "ctypes": "the allocator tuning only",
+    "multiprocessing": "shared-memory tensors only (backend/shared.py): ~40 ms of import time",
 }
 
 # Where NumPy may be named: the backend seam, and three places that are about NumPy itself.

@@ -134,6 +134,35 @@ def test_lr_sequence_matches_torch(key):
     assert_same_sequences(ours, theirs)
 
 
+@pytest.mark.parametrize(
+    "key", ["StepLR", "CosineAnnealingLR", "OneCycleLR_cos", "CyclicLR_triangular"]
+)
+def test_a_tensor_lr_is_filled_in_place_and_read_back_as_tensors(key):
+    """With lr=torch.tensor(...) PyTorch's schedulers fill the group's tensor (float32, so the
+    schedule's values round to float32), and get_last_lr(), initial_lr and base_lrs are
+    clones of it (OneCycleLR's initial_lr is its own number, in both)."""
+    ours_param, theirs_param = chainrule.zeros(2, requires_grad=True), torch.zeros(2)
+    lr, tlr = chainrule.tensor(0.1), torch.tensor(0.1)
+    opt = optim.SGD([ours_param], lr=lr, momentum=0.9)
+    topt = torch.optim.SGD([theirs_param.requires_grad_()], lr=tlr, momentum=0.9)
+    sched = SCHEDULES[key](lr_scheduler, opt)
+    tsched = SCHEDULES[key](torch.optim.lr_scheduler, topt)
+    for _ in range(8):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+        assert opt.param_groups[0]["lr"] is lr
+        assert lr.item() == tlr.item()  # float32 both: bit for bit
+        last, tlast = sched.get_last_lr()[0], tsched.get_last_lr()[0]
+        assert isinstance(last, chainrule.Tensor) and last is not lr
+        assert last.item() == tlast.item()
+    initial, tinitial = opt.param_groups[0]["initial_lr"], topt.param_groups[0]["initial_lr"]
+    assert isinstance(initial, chainrule.Tensor) == isinstance(tinitial, torch.Tensor)
+    assert initial is not lr and float(initial) == float(tinitial)
+    assert [float(v) for v in sched.base_lrs] == [float(v) for v in tsched.base_lrs]
+
+
 def test_one_cycle_cycles_adam_beta1():
     make = SCHEDULES["OneCycleLR_cos"]
     ours, theirs, opt, _ = lr_sequences(make, name="Adam")

@@ -101,3 +101,72 @@ def test_lazy_conv_transpose_reads_in_channels_and_computes_as_torch(name, shape
 def test_lazy_conv_transpose_refuses_channels_its_groups_do_not_divide():
     with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
         nn.LazyConvTranspose1d(4, 3, groups=2)(chainrule.zeros(1, 3, 5))
+
+
+def _lazy_stack(lib):
+    return lib.nn.Sequential(
+        lib.nn.LazyLinear(3),
+        lib.nn.ReLU(),
+        lib.nn.LazyBatchNorm1d(),
+        lib.nn.Unflatten(1, (3, 1)),
+        lib.nn.LazyConv1d(2, 1),
+    )
+
+
+def _trained_state(lib):
+    eager = lib.nn.Sequential(
+        lib.nn.Linear(5, 3),
+        lib.nn.ReLU(),
+        lib.nn.BatchNorm1d(3),
+        lib.nn.Unflatten(1, (3, 1)),
+        lib.nn.Conv1d(3, 2, 1),
+    )
+    with lib.no_grad():
+        for i, p in enumerate(eager.parameters()):
+            p.copy_(lib.sin(lib.arange(p.numel(), dtype=lib.float32) + i).view_as(p))
+        eager[2].running_mean.fill_(0.25)
+        eager[2].num_batches_tracked.fill_(7)
+    return eager, eager.state_dict()
+
+
+def test_a_checkpoint_loads_into_lazy_layers_before_their_first_input_as_torch():
+    """An inference script builds the lazy model and loads trained weights before any input:
+    the waiting parameters take the checkpoint's shapes (PyTorch's _lazy_load_hook), the first
+    call keeps the loaded values, and the layers become eager with PyTorch's sizes (LazyLinear
+    reads in_features from the input; the conv's in_channels and the norm's num_features stay
+    0, as in PyTorch)."""
+    results = {}
+    for lib in (chainrule, torch):
+        eager, state = _trained_state(lib)
+        lazy = _lazy_stack(lib)
+        report = lazy.load_state_dict(state)
+        assert not report.missing_keys and not report.unexpected_keys
+        lazy.eval()
+        eager.eval()
+        x = lib.cos(lib.arange(20, dtype=lib.float32)).view(4, 5)
+        with lib.no_grad():
+            out = lazy(x)
+            assert lib.equal(out, eager(x))
+        results[lib.__name__] = (out.tolist(), repr(lazy), lazy[2].num_batches_tracked.item())
+    ours, theirs = results["chainrule"], results["torch"]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-7)
+    assert ours[1] == theirs[1]  # Linear(in_features=5...), BatchNorm1d(0, ...), Conv1d(0, ...)
+    assert ours[2] == theirs[2] == 7
+
+
+def test_a_lazy_linear_loaded_then_called_with_another_width_fails_as_torch():
+    for lib in (chainrule, torch):
+        layer = lib.nn.LazyLinear(3)
+        layer.load_state_dict(lib.nn.Linear(4, 3).state_dict())
+        with pytest.raises(AssertionError, match="in_features inferred from input: 6"):
+            layer(lib.ones(2, 6))
+
+
+def test_a_partial_checkpoint_leaves_the_rest_waiting_as_torch():
+    for lib in (chainrule, torch):
+        layer = lib.nn.LazyLinear(3)
+        report = layer.load_state_dict({"weight": lib.zeros(3, 4)}, strict=False)
+        assert report.missing_keys == ["bias"]
+        assert type(layer.weight).__name__ == "Parameter"
+        assert type(layer.bias).__name__ == "UninitializedParameter"
+        assert layer.has_uninitialized_params()

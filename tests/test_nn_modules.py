@@ -1009,9 +1009,14 @@ def test_multihead_attention_rejects_bad_shapes() -> None:
     mha = nn.MultiheadAttention(8, 2)
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(8, 3)
-    with pytest.raises(ShapeError, match="2D attn_mask"):
-        x = chainrule.randn(3, 2, 8)
+    x = chainrule.randn(3, 2, 8)
+    # PyTorch names the mask's shape as a Size: "is torch.Size([3, 4]), but should be (3, 3)"
+    with pytest.raises(
+        ShapeError, match=r"2D attn_mask is \S*Size\(\[3, 4\]\), but should be \(3, 3\)"
+    ):
         mha(x, x, x, attn_mask=chainrule.zeros(3, 4))
+    with pytest.raises(ShapeError, match=r"3D attn_mask is \S*Size\(\[5, 3, 3\]\), but should be"):
+        mha(x, x, x, attn_mask=chainrule.zeros(5, 3, 3))
     with pytest.raises(ValueError, match="Need attn_mask"):
         mha(x, x, x, is_causal=True)
 
@@ -1798,6 +1803,28 @@ def test_clip_grad_norm_edge_cases() -> None:
     param.grad = chainrule.tensor([float("inf"), 1.0])
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_(param, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_of_mixed_dtype_gradients_is_the_promoted_dtype_as_torch() -> None:
+    """PyTorch stacks the per-tensor norms, so float32 and float64 gradients give a float64
+    total (and the float32 gradients are scaled by it)."""
+    grads = [np.array([3.0, 1.0]), np.array([4.0, -2.0]), np.array([0.5])]
+    dtypes = ["float32", "float64", "float32"]
+    totals = []
+    for lib in (chainrule, torch):
+        params = []
+        for grad, dtype in zip(grads, dtypes):
+            param = lib.nn.Parameter(lib.zeros(len(grad), dtype=getattr(lib, dtype)))
+            param.grad = lib.tensor(grad, dtype=getattr(lib, dtype))
+            params.append(param)
+        total = lib.nn.utils.clip_grad_norm_(params, 1.0)
+        totals.append((total.dtype.name if lib is chainrule else str(total.dtype), total.item()))
+        totals.append([p.grad.tolist() for p in params])
+    mine_total, mine_grads, their_total, their_grads = totals
+    assert mine_total[0] == "float64" and their_total[0] == "torch.float64"
+    assert mine_total[1] == pytest.approx(their_total[1], rel=1e-12)
+    for a, b in zip(mine_grads, their_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
 def test_clip_grad_value_matches_torch() -> None:

@@ -299,6 +299,72 @@ def test_step_returns_the_closure_loss():
     assert float(w) == 1.5
 
 
+TENSOR_LR_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax"]
+
+
+@pytest.mark.parametrize("name", TENSOR_LR_OPTIMIZERS)
+def test_a_tensor_lr_steps_as_its_number_and_stays_the_groups_tensor(name):
+    """lr=torch.tensor(0.01) (code written for torch.compile): the step reads the float32
+    tensor's value; the group keeps that very tensor."""
+    ours, theirs = make_params()
+    lr, tlr = chainrule.tensor(0.05), torch.tensor(0.05)
+    opt = getattr(optim, name)(ours, lr=lr)
+    topt = getattr(torch.optim, name)(theirs, lr=tlr)
+    for step in range(3):
+        train_both(opt, topt, ours, theirs, [step])
+        assert_close(ours, theirs, what=f"{name} with a tensor lr, step {step}")
+    assert opt.param_groups[0]["lr"] is lr
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "NAdam", "RAdam", "Adamax"])
+def test_tensor_betas_and_weight_decay_step_as_their_numbers(name):
+    """betas=(torch.tensor(0.9), torch.tensor(0.99)) and a tensor weight_decay, as PyTorch
+    documents them: each step reads the float32 tensors' values."""
+    ours, theirs = make_params()
+
+    def options(lib):
+        return {
+            "lr": lib.tensor(0.02),
+            "betas": (lib.tensor(0.8), lib.tensor(0.95)),
+            "weight_decay": lib.tensor(0.1),
+        }
+
+    opt = getattr(optim, name)(ours, **options(chainrule))
+    topt = getattr(torch.optim, name)(theirs, **options(torch))
+    for step in range(3):
+        train_both(opt, topt, ours, theirs, [step])
+        assert_close(ours, theirs, what=f"{name} with tensor options, step {step}")
+
+
+def test_lbfgs_with_a_tensor_lr_iterates_as_with_its_number():
+    def run(lr):
+        w = chainrule.tensor([1.0, -2.0], requires_grad=True)
+        opt = optim.LBFGS([w], lr=lr, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - 0.3) ** 4).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        opt.step(closure)
+        return w.tolist()
+
+    assert run(chainrule.tensor(0.5)) == run(0.5)
+
+
+def test_a_tensor_lr_must_hold_one_nonnegative_number():
+    w, tw = chainrule.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    for lib, param in ((optim, w), (torch.optim, tw)):
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            lib.Adam([param], lr=(chainrule if lib is optim else torch).tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match=r"Invalid learning rate: -0\.10000000149011612"):
+        optim.SGD([w], lr=chainrule.tensor(-0.1))
+    with pytest.raises(ValueError, match=r"Invalid learning rate: -0\.10000000149011612"):
+        torch.optim.SGD([tw], lr=torch.tensor(-0.1))
+
+
 def test_invalid_options_raise_like_torch():
     w = chainrule.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="Invalid learning rate"):

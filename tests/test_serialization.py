@@ -5,6 +5,7 @@ import io
 import math
 import os
 import pickle
+import re
 import typing
 
 import numpy as np
@@ -85,6 +86,23 @@ def test_file_objects_and_load_options(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "options",
+    [
+        {"_use_new_zipfile_serialization": False},  # older code, for PyTorch < 1.6 readers
+        {"pickle_protocol": 4},
+        {"pickle_module": pickle, "pickle_protocol": 2, "_disable_byteorder_record": True},
+    ],
+    ids=str,
+)
+def test_torch_saves_pickle_and_container_options_are_accepted(options, tmp_path):
+    """torch.save(obj, f, _use_new_zipfile_serialization=False) and the pickle options run
+    (PyTorch writes its older container; chainrule writes its one format) and load back."""
+    save({"w": chainrule.arange(3.0), "epoch": 2}, tmp_path / "ckpt.pt", **options)
+    assert_same(load(tmp_path / "ckpt.pt"), {"w": chainrule.arange(3.0), "epoch": 2})
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "theirs.pt", **options)  # PyTorch's too
+
+
+@pytest.mark.parametrize(
     "map_location",
     [
         lambda storage, loc: storage,  # older code's keep-it-on-the-CPU idiom
@@ -151,11 +169,46 @@ def test_a_tensor_saved_twice_loads_as_one_object_as_from_torch_save():
     assert ours[:2] == (True, True)
 
 
+def test_dict_keys_that_pickle_keeps_load_back_as_from_torch_save(tmp_path):
+    """torch.save pickles, so a dict keyed by tuples, floats, bools or None loads back with
+    those keys; so does chainrule's, in an OrderedDict too."""
+    value = {
+        (0, "q"): chainrule.ones(2),
+        (1, (2, 3)): 4,
+        0.5: "half",
+        True: [1],
+        None: "none",
+        "name": collections.OrderedDict([((1, 2), chainrule.zeros(1))]),
+    }
+    save(value, tmp_path / "keys.pt")
+    loaded = load(tmp_path / "keys.pt")
+    assert list(loaded) == list(value)
+    assert loaded[(0, "q")].tolist() == [1.0, 1.0] and loaded[(1, (2, 3))] == 4
+    assert loaded[0.5] == "half" and loaded[True] == [1] and loaded[None] == "none"
+    assert isinstance(loaded["name"], collections.OrderedDict)
+    assert list(loaded["name"]) == [(1, 2)]
+    torch.save({(0, "q"): torch.ones(2), 0.5: "half"}, tmp_path / "theirs.pt")
+    assert list(torch.load(tmp_path / "theirs.pt")) == [(0, "q"), 0.5]
+
+
+def test_a_whole_model_with_a_parametrization_is_refused_as_by_torch_save(tmp_path):
+    """PyTorch's parametrized classes refuse pickling (state_dict() is the way): torch.save of
+    such a model raises its RuntimeError, and so does chainrule's, before writing anything."""
+    message = "Serialization of parametrized modules is only supported through state_dict()"
+    for lib in (chainrule, torch):
+        model = lib.nn.Sequential(lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(2, 2)))
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            lib.save(model, tmp_path / f"{lib.__name__}.pt")
+    assert not (tmp_path / "chainrule.pt").exists()
+
+
 def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
     with pytest.raises(TypeError, match="cannot store a object at a.b"):
         save({"a": {"b": object()}}, tmp_path / "x")
-    with pytest.raises(TypeError, match="dict keys must be str or int"):
-        save({(1, 2): 3}, tmp_path / "x")
+    with pytest.raises(TypeError, match="dict keys must be plain values"):
+        save({chainrule.ones(1): 3}, tmp_path / "x")
+    with pytest.raises(TypeError, match="dict keys must be plain values"):
+        save({(1, object()): 3}, tmp_path / "x")
     with pytest.raises(ValueError, match="both stored under the name 'a.b'"):
         save({"a.b": chainrule.zeros(1), "a": {"b": chainrule.zeros(1)}}, tmp_path / "x")
     assert not (tmp_path / "x").exists()
@@ -213,6 +266,20 @@ def test_a_whole_model_saves_and_loads_with_weights_only_false(tmp_path, library
     loaded(tokens).sum().backward()
     assert loaded.embedding.weight.grad is not None
     assert str(loaded) == str(model)
+
+
+@pytest.mark.parametrize("library", ["chainrule", "torch"])
+def test_a_models_builtin_function_attributes_and_hooks_load_back_by_name(tmp_path, library):
+    """pickle stores a module-level builtin (math.sqrt as an attribute, print as a forward
+    hook) by name, so torch.save(model) keeps it; so does chainrule's."""
+    lib = chainrule if library == "chainrule" else torch
+    model = lib.nn.Linear(2, 2)
+    model.transform = math.sqrt
+    model.register_forward_hook(print)
+    lib.save(model, tmp_path / "model.pt")
+    loaded = lib.load(tmp_path / "model.pt", weights_only=False)
+    assert loaded.transform is math.sqrt
+    assert list(loaded._forward_hooks.values()) == [print]
 
 
 def test_an_allowlisted_model_class_loads_with_weights_only(tmp_path):

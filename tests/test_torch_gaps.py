@@ -392,6 +392,38 @@ def test_copies_keep_the_layout_as_pytorchs_preserve_format(name, layout):
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+CHANNELS_LAST_FACTORIES = {
+    "empty": lambda lib, fmt, shape: lib.empty(*shape, memory_format=fmt),
+    "zeros_like": lambda lib, fmt, shape: lib.zeros_like(lib.ones(*shape), memory_format=fmt),
+    "ones_like": lambda lib, fmt, shape: lib.ones_like(lib.ones(*shape), memory_format=fmt),
+    "empty_like": lambda lib, fmt, shape: lib.empty_like(lib.ones(*shape), memory_format=fmt),
+    "full_like": lambda lib, fmt, shape: lib.full_like(lib.ones(*shape), 2.5, memory_format=fmt),
+    "rand_like": lambda lib, fmt, shape: lib.rand_like(lib.ones(*shape), memory_format=fmt),
+    "randn_like": lambda lib, fmt, shape: lib.randn_like(lib.ones(*shape), memory_format=fmt),
+    "randint_like": lambda lib, fmt, shape: lib.randint_like(
+        lib.ones(*shape), 5, memory_format=fmt
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CHANNELS_LAST_FACTORIES)
+@pytest.mark.parametrize(
+    ("fmt", "shape"), [("channels_last", (2, 3, 4, 5)), ("channels_last_3d", (1, 2, 3, 2, 2))]
+)
+def test_factories_lay_out_an_explicit_channels_last_memory_format_as_torch(name, fmt, shape):
+    """torch.empty(..., memory_format=torch.channels_last) and the *_like functions given a
+    channels-last format from a row-major input: the channels innermost, as PyTorch's."""
+    make = CHANNELS_LAST_FACTORIES[name]
+    ours = make(chainrule, getattr(chainrule, fmt), shape)
+    theirs = make(torch, getattr(torch, fmt), shape)
+    assert ours.stride() == theirs.stride()
+    assert ours.is_contiguous(memory_format=getattr(chainrule, fmt))
+    if name in ("zeros_like", "ones_like", "full_like"):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match=f"required rank {len(shape)} tensor to use {fmt}"):
+        make(chainrule, getattr(chainrule, fmt), shape[1:])
+
+
 COMPARISONS = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_", "not_equal_"]
 
 

@@ -4,6 +4,7 @@ randomness; the fallback for ops without a batching rule; PyTorch's error messag
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -764,3 +765,179 @@ def test_debug_unwrap_gives_the_physical_tensor_as_torch_func():
         func.vmap(func.vmap(inner))(x)
         assert func.debug_unwrap(x) is x
     assert seen["chainrule"] == seen["torch"] == ((2, 3, 1), (3, 1))
+
+
+@pytest.mark.parametrize("in_dims", [0, 1])
+def test_stride_inside_vmap_is_each_examples_as_torch(in_dims):
+    def strides(lib):
+        x = lib.zeros(3, 4, 5)
+        return lib.func.vmap(lambda t: lib.tensor(t.stride()), in_dims=in_dims)(x).tolist()
+
+    assert strides(chainrule) == strides(torch)
+
+
+@pytest.mark.parametrize(
+    "size, stride, offset", [((3, 2), (1, 3), 1), ((2,), (1,), None), ((2, 2), (5, 1), 2)]
+)
+def test_as_strided_inside_vmap_views_each_examples_memory_as_torch(size, stride, offset):
+    values = np.random.default_rng(0).standard_normal((3, 2, 5))
+
+    def run(lib, func):
+        x = lib.tensor(values, requires_grad=True)
+        out = func.vmap(lambda t: t.as_strided(size, stride, offset))(x[:, :, 1:])
+        (out**2).sum().backward()
+        return out.detach().numpy(), x.grad.numpy()
+
+    for mine, expected in zip(run(chainrule, chainrule.func), run(torch, torch.func)):
+        np.testing.assert_allclose(mine, expected)
+
+
+def test_as_strided_inside_vmap_refuses_a_view_beyond_the_example_as_torch():
+    for lib in (chainrule, torch):
+        x = lib.arange(30.0).reshape(3, 2, 5)[:, :, 1:]
+        with pytest.raises(RuntimeError, match=r"range \[0, 2\].*range \[1, 10\]"):
+            lib.func.vmap(lambda t: t.as_strided((2,), (1,), 0))(x)
+
+
+def test_index_fill_and_index_copy_take_a_batched_index_per_example():
+    rng = np.random.default_rng(0)
+    x, source = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 2))
+    index = np.array([[0, 2], [1, 3], [4, 0]])
+    for name in ("index_fill", "index_copy"):
+
+        def run(lib, name=name):
+            def function(t, i, s):
+                return t.index_fill(1, i, -1.0) if name == "index_fill" else t.index_copy(1, i, s)
+
+            return lib.func.vmap(function)(lib.tensor(x), lib.tensor(index), lib.tensor(source))
+
+        np.testing.assert_allclose(run(chainrule).numpy(), run(torch).numpy())
+
+
+def _write_into_slice(lib, r):
+    b = r.clone()
+    b[0:2].mul_(3)
+    return (b * b).sum()
+
+
+def _setitem_of_a_computed_value(lib, r):
+    b = r * 2
+    b[1] = r[0] * r[2]
+    return (b.sin() * b).sum()
+
+
+def _write_into_a_view_of_a_view(lib, r):
+    b = r.clone().reshape(2, 2)
+    b[:, 1][0:1].add_(r[0] ** 2)
+    return (b**3).sum()
+
+
+def _view_read_after_a_write(lib, r):
+    b = r * r
+    view = b[1:]
+    b[0:2].mul_(r[3])
+    return (view * r[1:]).sum()
+
+
+def _write_into_a_computed_tensor(lib, r):
+    b = r * r
+    b.mul_(r[3])
+    return (b * r).sum()
+
+
+def _augmented_assignment_into_a_slice(lib, r):
+    b = r.clone()
+    b.add_(r.sin())
+    b[1:3] *= r[0]  # the view written, then written back into b by __setitem__
+    return (b**2).sum()
+
+
+def _writes_through_two_views(lib, r):
+    b = lib.stack([r, r * 2])
+    b[1].sub_(r.cos())
+    b.transpose(0, 1)[0].mul_(3)
+    return (b * b).sum()
+
+
+def _write_into_a_strided_view_then_the_base(lib, r):
+    b = r.clone()
+    b[::2].pow_(2)
+    b.unsqueeze(0).mul_(r)
+    return b.sum()
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        _write_into_slice,
+        _setitem_of_a_computed_value,
+        _write_into_a_view_of_a_view,
+        _view_read_after_a_write,
+        _write_into_a_computed_tensor,
+        _augmented_assignment_into_a_slice,
+        _writes_through_two_views,
+        _write_into_a_strided_view_then_the_base,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_per_example_derivatives_see_in_place_writes_as_torch(program):
+    """First and second derivatives per example through in-place writes (into views, into a
+    view of a view, read through a view taken before the write): reverse over reverse and
+    forward over reverse, against torch.func."""
+    values = np.random.default_rng(0).standard_normal((3, 4))
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(values)
+        func = lib.func
+        f = functools.partial(program, lib)
+        results.append(
+            [
+                func.vmap(transform)(x).numpy()
+                for transform in (
+                    func.grad(f),
+                    func.jacrev(func.grad(f)),
+                    func.jacfwd(func.grad(f)),
+                )
+            ]
+        )
+    for mine, expected in zip(*results):
+        np.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: lib.zeros_like(x),
+        lambda lib, x: lib.ones_like(x[0]),
+        lambda lib, x: lib.full_like(x, 2.0),
+        lambda lib, x: lib.empty_like(x).fill_(0),
+        lambda lib, x: x.new_zeros(2, 4),
+        lambda lib, x: x.new_ones((4,)),
+        lambda lib, x: x.new_full((4,), 3.0),
+        lambda lib, x: x.new_empty(4).zero_(),
+    ],
+)
+def test_factories_of_a_batched_tensor_are_batched_as_torch(make):
+    """zeros_like(x), x.new_zeros(n) and the like make each example its own tensor under
+    vmap, so a batched value can be written into them."""
+
+    def run(lib):
+        def function(x):
+            out = make(lib, x)
+            out[0] = x[0, 0] * 2
+            out.add_(x[1, 1])
+            return out
+
+        return lib.func.vmap(function)(lib.arange(24.0).reshape(2, 3, 4)).numpy()
+
+    np.testing.assert_allclose(run(chainrule), run(torch))
+
+
+def test_storage_offset_inside_vmap_is_the_batched_tensors_as_torch():
+    def run(lib):
+        x = lib.arange(30.0).reshape(3, 2, 5)[:, :, 1:]
+        offsets = lib.func.vmap(lambda t: lib.tensor(t.storage_offset()))(x)
+        views = lib.func.vmap(lambda t: t.as_strided((2,), (1,), t.storage_offset()))(x)
+        return offsets.tolist(), views.tolist()
+
+    assert run(chainrule) == run(torch)

@@ -216,6 +216,7 @@ from chainrule.ops.indexing import *  # noqa: F403
 from chainrule.ops.inplace import *  # noqa: F403 - torch.exp_(x) and the other in-place forms
 from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.linalg_extra import *  # noqa: F403 - torch.cholesky, torch.lu, torch.svd, ...
+from chainrule.ops.quantization import *  # noqa: F403 - torch.fake_quantize_per_*_affine
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403

@@ -2,8 +2,10 @@
 multiprocessing (every name of it is here: `Process`, `Queue`, `get_context`,
 `set_start_method`, ...) with PyTorch's additions: the sharing strategies and `spawn`, which
 runs `fn(i, *args)` in `nprocs` fresh processes and raises, in the parent, the first error a
-child raised. chainrule's tensors travel between processes by value (pickled), so there is
-no shared-memory strategy to choose: `set_sharing_strategy` records the choice.
+child raised. A tensor in shared memory (`share_memory_()`, `Module.share_memory()`) goes to
+another process by the name of its POSIX shared-memory block, so both write the same memory
+(Hogwild training); other tensors go by value. There is one way of sharing, so
+`set_sharing_strategy` records the choice.
 
 >>> import chainrule.multiprocessing as mp
 >>> mp.get_sharing_strategy() in mp.get_all_sharing_strategies()

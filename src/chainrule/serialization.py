@@ -1,28 +1,28 @@
 """Checkpoints: `chainrule.save` and `chainrule.load`, in the safetensors format.
 
-A checkpoint is a (nested) dict of tensors and plain values, e.g.
-`{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
-as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
-the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
-metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
-as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
-values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
-unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
-(with `weights_only=True` otherwise, an UnpicklingError). A whole model (`save(model, f)`, as
-`torch.save(model, f)` pickles one) is stored the same way: each object by its class's name and
-its attributes (`__dict__`), functions and classes by name, and a tensor or object met again as
-a reference to its first place, so tied weights and shared submodules stay shared; it loads
-with `weights_only=False` or its classes allowlisted. Nothing is pickled, so loading a file runs
-no code from it (with `weights_only=False`, the modules of the classes it names are imported,
-as pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads
-with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
-load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
-decoded here). complex128 tensors, which the format has no entry type for (torch.save stores
-them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
-structure marks to load back as complex128. A tensor that requires grad (a plain tensor being
-optimised, not a Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads
-sparse (its indices and values are two entries, its size and coalesced flag in the structure;
-a CSR one its crow_indices, col_indices and values), as from torch.save.
+A checkpoint is a (nested) dict of tensors and plain values, e.g. `{'model': model.state_dict(),
+'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored as safetensors entries named by
+their path ('optimizer.state.0.exp_avg'); everything else, and the shape of the nesting (lists,
+tuples, and dict keys that are ints, tuples, floats, bools or None), is JSON in the file's
+metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads as an
+OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes values as
+themselves. A namedtuple is stored by its class's name and, as from PyTorch's unpickler, loads as
+that class with `weights_only=False` or once `add_safe_globals` allows it (with `weights_only=True`
+otherwise, an UnpicklingError). A whole model (`save(model, f)`, as `torch.save(model, f)` pickles
+one) is stored the same way: each object by its class's name and its attributes (`__dict__`),
+functions and classes by name, and a tensor or object met again as a reference to its first place,
+so tied weights and shared submodules stay shared; it loads with `weights_only=False` or its
+classes allowlisted. Nothing is pickled, so loading a file runs no code from it (with
+`weights_only=False`, the modules of the classes it names are imported, as pickle would), and a
+flat dict of tensors is a plain safetensors file that PyTorch reads with
+`safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries load
+as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are decoded
+here). complex128 tensors, which the format has no entry type for (torch.save stores them), are
+stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the structure marks to
+load back as complex128. A tensor that requires grad (a plain tensor being optimised, not a
+Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads sparse (its indices
+and values are two entries, its size and coalesced flag in the structure; a CSR one its
+crow_indices, col_indices and values), as from torch.save.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -96,7 +96,14 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 # ---- saving ----------------------------------------------------------------------------------
 
 
-def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
+def save(
+    obj: object,
+    f: str | os.PathLike | IO[bytes],
+    pickle_module: Any = None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Write `obj` (a tensor, nested dicts/lists/tuples of tensors, numbers, strings, bools
     and None, or a whole model) to the path or binary file object `f`.
 
@@ -105,6 +112,12 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
             strings, bools and None (a `state_dict()`), or an nn.Module (module docstring).
         f (str, path or binary file): where to write. Written atomically: a crash leaves the
             old file, never a half-written one.
+        pickle_module (module, optional): torch.save's pickler; accepted and ignored, as are
+            the next three (the file is always the one format described above).
+        pickle_protocol (int): torch.save's pickle protocol.
+        _use_new_zipfile_serialization (bool): torch.save's container (older code passes
+            False, for PyTorch < 1.6 readers).
+        _disable_byteorder_record (bool): torch.save's byte-order record.
 
     Example:
         >>> import os, tempfile, chainrule
@@ -122,6 +135,29 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
         f.write(payload)
         return
     _write_atomically(os.fspath(f), payload)
+
+
+def _encode_key(key: Any, path: str) -> Any:
+    """A dict key as the structure's JSON holds it: a str or int as itself, any other plain
+    value (a tuple, float, bool, None: pickle keeps them, so torch.save does) encoded, under
+    "key"; a key holding tensors or objects is refused."""
+    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
+        return key
+    held: dict[str, Any] = {}
+    try:
+        encoded = _encode(key, "", held, _TensorsOnly())
+    except TypeError:
+        encoded = None
+    if encoded is None or held:
+        raise TypeError(
+            f"save: dict keys must be plain values (str, int, float, bool, None, or tuples of "
+            f"them), got {type(key).__name__} {key!r} at {path or 'the top level'}"
+        )
+    return {"key": encoded}
+
+
+def _decoded_key(key: Any, tensors: Any, weights_only: bool, refs: dict) -> Any:
+    return _decode(key["key"], tensors, weights_only, refs) if isinstance(key, dict) else key
 
 
 def _join(prefix: str, key: Any) -> str:
@@ -179,12 +215,7 @@ def _encode(
     if isinstance(value, dict):
         items = []
         for k, v in value.items():
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
-                raise TypeError(
-                    f"save: dict keys must be str or int, got {type(k).__name__} {k!r} at "
-                    f"{path or 'the top level'}"
-                )
-            items.append([k, _encode(v, _join(path, k), arrays, memo)])
+            items.append([_encode_key(k, path), _encode(v, _join(path, k), arrays, memo)])
         # A state_dict is an OrderedDict and loads as one (it prints as one).
         return {"ordered_dict" if isinstance(value, OrderedDict) else "dict": items}
     if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a namedtuple
@@ -218,7 +249,11 @@ def _encode(
     in_object = memo is not None and not isinstance(memo, _TensorsOnly)
     if isinstance(value, Module) or (in_object and _plain_object(value)):
         return _encode_object(value, path, arrays, memo)
-    if in_object and isinstance(value, (type, types.FunctionType)):
+    # a builtin function of a module (print, math.sqrt: a hook, an activation), not a method
+    module_builtin = isinstance(value, types.BuiltinFunctionType) and isinstance(
+        value.__self__, types.ModuleType
+    )
+    if in_object and (isinstance(value, (type, types.FunctionType)) or module_builtin):
         return {"global": _global_name(value, path)}  # a class or function, by name
     if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
@@ -241,6 +276,12 @@ def _encode_object(
     """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
     its attributes' nodes, which load back into a new instance of that class (module
     docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
+    if "_unparametrized_class" in vars(type(value)):  # nn.utils.parametrize's own class
+        raise RuntimeError(  # PyTorch's pickling refuses these classes with this message
+            "Serialization of parametrized modules is only supported through state_dict(). "
+            "See:\nhttps://pytorch.org/tutorials/beginner/saving_loading_models.html"
+            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+        )
     if memo is None or isinstance(memo, _TensorsOnly):
         memo = dict(memo or {})  # an object's memo: its objects are remembered too
     reference = path or "object"
@@ -545,7 +586,12 @@ def _decode(
     if kind == "value":
         return content
     if kind == "dict":
-        return {key: _decode(child, tensors, weights_only, refs) for key, child in content}
+        return {
+            _decoded_key(key, tensors, weights_only, refs): _decode(
+                child, tensors, weights_only, refs
+            )
+            for key, child in content
+        }
     if kind == "list":
         return [_decode(child, tensors, weights_only, refs) for child in content]
     if kind == "tuple":
@@ -556,7 +602,11 @@ def _decode(
         return cls._make(_decode(child, tensors, weights_only, refs) for child in children)
     if kind == "ordered_dict":
         return OrderedDict(
-            (key, _decode(child, tensors, weights_only, refs)) for key, child in content
+            (
+                _decoded_key(key, tensors, weights_only, refs),
+                _decode(child, tensors, weights_only, refs),
+            )
+            for key, child in content
         )
     if kind == "parameter":
         key, requires_grad, *pairs = content

@@ -1163,7 +1163,60 @@ PACKED = [
 ]
 
 
+# Fake quantisation: a staircase whose gradient is the straight-through estimator (1 where the
+# level is in range, 0 where clamped), which finite differences of the staircase cannot see.
+# Continuous inputs never land on a rounding tie; the range clips some of them.
+QUANT_SCALES = np.array([0.25, 0.4, 0.3, 0.5], dtype=np.float32)
+QUANT_ZERO_POINTS = np.array([0, 2, -3, 1], dtype=np.int32)
+QUANT_FLOAT_ZERO_POINTS = np.array([0.5, -1.25, 2.0, 0.0], dtype=np.float32)
+
+
+def _quant_spec(name, fn, torch_fn, shapes):
+    return OpSpec(name, fn, torch_fn, shapes=shapes, finite_differences=False)
+
+
+QUANTIZATION = [
+    _quant_spec(
+        "fake_quantize_per_tensor_affine",
+        lambda x: chainrule.fake_quantize_per_tensor_affine(x, 0.3, 2, -5, 6),
+        lambda x: torch.fake_quantize_per_tensor_affine(x, 0.3, 2, -5, 6),
+        [((3, 5),), ((),)],
+    ),
+    _quant_spec(
+        "fake_quantize_per_tensor_affine_tensor_qparams",
+        lambda x: chainrule.fake_quantize_per_tensor_affine(
+            x, chainrule.tensor(0.2), chainrule.tensor(1, dtype=chainrule.int32), 0, 15
+        ),
+        lambda x: torch.fake_quantize_per_tensor_affine(
+            x, torch.tensor(0.2), torch.tensor(1, dtype=torch.int32), 0, 15
+        ),
+        [((4, 3),)],
+    ),
+    _quant_spec(
+        "fake_quantize_per_channel_affine",
+        lambda x: chainrule.fake_quantize_per_channel_affine(
+            x, chainrule.tensor(QUANT_SCALES), chainrule.tensor(QUANT_ZERO_POINTS), 1, -4, 3
+        ),
+        lambda x: torch.fake_quantize_per_channel_affine(
+            x, torch.tensor(QUANT_SCALES), torch.tensor(QUANT_ZERO_POINTS), 1, -4, 3
+        ),
+        [((3, 4, 2),)],
+    ),
+    _quant_spec(
+        "fake_quantize_per_channel_affine_float_zero_point",
+        lambda x: chainrule.fake_quantize_per_channel_affine(
+            x, chainrule.tensor(QUANT_SCALES), chainrule.tensor(QUANT_FLOAT_ZERO_POINTS), 0, -4, 3
+        ),
+        lambda x: torch.fake_quantize_per_channel_affine(
+            x, torch.tensor(QUANT_SCALES), torch.tensor(QUANT_FLOAT_ZERO_POINTS), 0, -4, 3
+        ),
+        [((4, 3),)],
+    ),
+]
+
+
 SPECS = [
+    *QUANTIZATION,
     *CONVOLUTION,
     *POOLING,
     *LINEAR,

@@ -386,10 +386,13 @@ def jacrev(
 # ---- forward mode ----------------------------------------------------------------------------
 
 
-def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, name: str) -> tuple:
+def _jvp_flat(
+    func: Callable, primals: tuple, tangents: tuple, has_aux: bool, name: str, strict: bool = False
+) -> tuple:
     """(output, output tangent leaves, aux): func at dual inputs, in a dual level of its own
     (inside any enclosing one: the primals and tangents may carry the outer levels' tangents,
-    and the results keep them, so jvp of jvp and jacfwd of jacfwd are exact)."""
+    and the results keep them, so jvp of jvp and jacfwd of jacfwd are exact). `strict`
+    refuses an output independent of the inputs, as torch.func.jvp's."""
     if not isinstance(primals, tuple):
         raise TypeError(
             f"{name}(f, primals, tangents): expected primals to be a tuple, e.g. (x,), so "
@@ -415,6 +418,11 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         primals_out, tangents_out = [], []
         for leaf in out_leaves:
             primal, tangent = fwAD.unpack_dual(leaf)
+            if tangent is None and strict:
+                raise RuntimeError(
+                    f"{name}(f, primals, tangents, strict=True): The output of f is independent "
+                    "of the inputs. This is not allowed with strict=True."
+                )
             primals_out.append(primal)
             tangents_out.append(zeros_like(leaf) if tangent is None else tangent)
         if has_aux:
@@ -441,7 +449,7 @@ def jvp(
         func (Callable): returns a Tensor or a pytree of Tensors (or `(output, aux)`).
         primals (tuple): the positional arguments of `func`.
         tangents (tuple): one tangent per primal, of the same structure and shapes.
-        strict (bool): accepted for torch.func's signature; it changes nothing.
+        strict (bool): raise when an output does not depend on the inputs, as torch's.
         has_aux (bool): `func` returns `(output, aux)`, and aux is returned third.
 
     Returns:
@@ -454,7 +462,9 @@ def jvp(
         >>> jvp(lambda x: x ** 3, (chainrule.tensor([1.0, 2.0]),), (chainrule.ones(2),))
         (tensor([1., 8.]), tensor([ 3., 12.]))
     """
-    output, tangent_leaves, out_spec, aux = _jvp_flat(func, primals, tangents, has_aux, "jvp")
+    output, tangent_leaves, out_spec, aux = _jvp_flat(
+        func, primals, tangents, has_aux, "jvp", strict
+    )
     tangent_out = tree_unflatten(tangent_leaves, out_spec)
     if _all_numpy(primals):  # NumPy in, NumPy out
         output, tangent_out = tree_map(_as_numpy, output), tree_map(_as_numpy, tangent_out)

@@ -49,6 +49,7 @@ from chainrule.func.pytree import holds_none, tree_flatten, tree_unflatten
 from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
+from chainrule.ops import views as _views
 from chainrule.ops.creation import zeros_like
 from chainrule.ops.op import Op, apply, op_label
 from chainrule.ops.reduction import sum as _reduce_sum
@@ -117,6 +118,33 @@ class StandIn:
 
     def __repr__(self) -> str:
         return f"StandIn(shape={self.shape}, dtype={self.dtype}, level={self.level.number})"
+
+    def batched_like(self, tensor: Tensor) -> BatchedTensor:
+        """`tensor` (made by a factory such as zeros_like of this batched tensor) copied into
+        every example, batched at this level and the ones outside it (creation.batched_like)."""
+        xp = tensor._backend.xp
+        copies = xp.broadcast_to(tensor._array, (self.level.size, *tensor._array.shape)).copy()
+        physical = Tensor._from_array(copies, tensor._backend)
+        outer = getattr(type(self.value._array), "batched_like", None)
+        if outer is not None:
+            physical = self.value._array.batched_like(physical)
+        return _wrap(physical, self.level)
+
+    def first_example(self) -> Any:
+        """The first example's physical array (of every vmap level's batch): a view of a
+        batched tensor lies in its base the same way in every example, so one example's
+        element positions (ops/views.py) serve all."""
+        array, levels = self, 0
+        while type(array) is StandIn:
+            array = array.value._array
+            levels += 1
+        return array[(0,) * levels]
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """Each example's strides (bytes): the physical array's without the batch's, as
+        torch's batched tensors answer stride() inside vmap."""
+        return self.value._array.strides[1:]
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise _value_error("this operation")
@@ -279,9 +307,18 @@ class BatchedTensor(Tensor):
         level = array.level
         if recording:
             _keep_read_values(result._node, self)
+        if _dual_level() is not None:  # forward mode: the written tangents, as Tensor's
+            if self._base is not None:
+                _views.write_view_tangents(self, result)
+            else:
+                fwAD.inplace_tangent(self, result)
         array.value.copy_(level.physical(result))
         self._version_counter.value += 1
-        if recording and result._requires_grad:
+        if recording and self._base is not None:  # the base's history takes the write
+            if result._requires_grad and result.dtype is not self.dtype:
+                result = result.to(self.dtype)
+            _views.rebase_view(self, result)
+        elif recording and result._requires_grad:
             if result.dtype is not self.dtype:
                 result = result.to(self.dtype)
             self._node = result._node
@@ -297,20 +334,35 @@ class BatchedTensor(Tensor):
 
 def _keep_read_values(node: Any, target: Tensor) -> None:
     """Before an in-place write into `target`: where the logical node that computed the new
-    values read `target` (`b.mul_(2)` reads b), it keeps a copy of target's old physical
-    values, as Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does
-    not find them modified."""
+    values read target or a tensor sharing its memory (`b.mul_(2)` reads b; `b[1:3] *= 2`
+    writes b[1:3] back into b), it keeps a copy of those inputs' old physical values, as
+    Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does not find them
+    modified; and each such logical input becomes a snapshot with its history before the
+    write, so a vjp recorded under create_graph (second derivatives) connects to the old
+    values' history, not to the write's."""
     if node is None or not issubclass(node.op, _Batched):
         return
-    inputs = node.__dict__.get("inputs", ())
-    if not any(logical is target for logical in inputs):
+    counter = target._version_counter
+    inputs = list(node.__dict__.get("inputs", ()))
+    if not any(logical._version_counter is counter for logical in inputs):
         return
     values, versions = list(node.values), list(node.versions)
+    snapshots: dict[int, Tensor] = {}
     for index, logical in enumerate(inputs):
-        if logical is target:
-            values[index] = values[index].clone()
-            versions[index] = values[index]._version_counter.value
+        if logical._version_counter is not counter or type(logical) is not BatchedTensor:
+            continue
+        values[index] = values[index].clone()
+        versions[index] = values[index]._version_counter.value
+        snapshot = snapshots.get(id(logical))
+        if snapshot is None:
+            snapshot = snapshots[id(logical)] = _wrap(values[index], logical._array.level)
+            snapshot._requires_grad = logical._requires_grad
+            snapshot._node, snapshot._output_nr = logical._node, logical._output_nr
+            if logical._node is None and logical._requires_grad:
+                snapshot._edge = logical._gradient_edge()
+        inputs[index] = snapshot
     node.__dict__["values"], node.__dict__["versions"] = tuple(values), tuple(versions)
+    node.__dict__["inputs"] = tuple(inputs)
 
 
 def _wrap(value: Tensor, level: _Level) -> BatchedTensor:
@@ -575,6 +627,9 @@ class _Compute:
 def _call(level: _Level, op: type, inputs: Sequence[Any], params: tuple) -> Any:
     """One op call of which some input is batched at `level`: the rule on the physical inputs,
     the results wrapped, and a logical node when an input requires grad."""
+    for tensor in inputs:  # as Op.apply: a view whose base was written since takes it in
+        if tensor._base is not None and tensor._view_version != tensor._version_counter.value:
+            tensor._refresh_view()
     values, flags = _physical_inputs(level, inputs)
     record = op.differentiable and _grad_enabled() and any(t._requires_grad for t in inputs)
     dual = _dual_level() is not None and _any_tangent(inputs)
@@ -688,8 +743,14 @@ class _Batched(Op):
     def vjp(ctx: Node, *grads: Any) -> tuple:
         level = ctx.level
         values = ctx.values
+        # a view's vjp reads only its input's shape (Op.vjp_reads_inputs), so a write into the
+        # base since (through this view or another) leaves it right, as PyTorch's backward
+        compute = ctx.compute
+        reads_values = type(compute) is not _Compute or (
+            compute.op.vjp_reads_inputs and not compute.op.is_view
+        )
         for index, (value, version) in enumerate(zip(values, ctx.versions)):
-            if value._version_counter.value != version:
+            if reads_values and value._version_counter.value != version:
                 raise GradError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {ctx.name()} input {index} was at version {version} "

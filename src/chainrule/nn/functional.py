@@ -86,6 +86,7 @@ from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
 from chainrule.ops.elementwise import floor as _floor
 from chainrule.ops.elementwise import fmod as _fmod
+from chainrule.ops.elementwise import isneginf as _isneginf
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
 from chainrule.ops.elementwise import log1p as _log1p
 from chainrule.ops.elementwise import minimum as _minimum
@@ -105,13 +106,13 @@ from chainrule.ops.losses import legacy_reduction as _legacy_reduction
 from chainrule.ops.losses_extra import ctc_loss, multi_margin_loss, multilabel_margin_loss
 from chainrule.ops.nn_common import check_floating as _check_floating
 from chainrule.ops.nn_common import check_vector as _check_vector
-from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from chainrule.ops.op import apply as _apply
 from chainrule.ops.op import named as _named
 from chainrule.ops.reduction import ScaledCausalSoftmax as _ScaledCausalSoftmax
+from chainrule.ops.reduction import all as _all
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -3806,13 +3807,13 @@ def _attention(
             weights = dropout(weights, dropout_p)
         return matmul(weights, value)
     scores = matmul(query, transpose(key, -2, -1)) * factor
-    xp = query._backend.xp
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:
             scores = scores + attn_mask
         else:
             scores = masked_fill(scores, ~expand(attn_mask, tuple(scores.shape)), float("-inf"))
-    dead = _constant(xp.all(xp.isneginf(scores._array), axis=-1, keepdims=True))
+    # rows masked everywhere: tensor ops, not the raw array, so vmap batches them per example
+    dead = _all(_isneginf(scores.detach()), -1, keepdim=True)
     weights = _softmax(where(dead, 0.0, scores), -1)
     weights = where(dead, 0.0, weights)
     if dropout_p > 0:
@@ -4342,13 +4343,13 @@ def multi_head_attention_forward(
         if attn_mask.dim() == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
                 raise ShapeError(
-                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"The shape of the 2D attn_mask is {attn_mask.shape!r}, but should be "
                     f"{(tgt_len, src_len)}."
                 )
             attn_mask = attn_mask.unsqueeze(0)
         elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
             raise ShapeError(
-                f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                f"The shape of the 3D attn_mask is {attn_mask.shape!r}, but should be "
                 f"{(bsz * num_heads, tgt_len, src_len)}."
             )
     if bias_k is not None and bias_v is not None:

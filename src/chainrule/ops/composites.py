@@ -14,17 +14,25 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.observers import observers
 from chainrule.backend.dtypes import bool_, get_default_dtype, scalar_type_name
 from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
+from chainrule.ops.creation import (
+    as_tensor,
+    checked_fill,
+    full_like,
+    scalar_value,
+    zeros,
+    zeros_like,
+)
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import (
     check_long_index,
     getitem,
-    index_add,
     index_put,
+    index_put_values,
     scatter,
     scatter_add,
     scatter_reduce,
@@ -63,12 +71,18 @@ def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
     positions = index._array.reshape(-1)
     if positions.size and bool(((positions < -size) | (positions >= size)).any()):
         raise IndexError(f"{op_name}: index out of range in self (dimension {dim} of size {size})")
-    xp = input._backend.xp
-    hit = xp.zeros(size, dtype=bool)
-    hit[positions % max(size, 1)] = True
     shape = [1] * input.ndim
     if input.ndim:
         shape[dim] = size
+    if observers.get() is not None:
+        # under vmap (the index may differ per example) or a compile trace (it may differ per
+        # call): the same mask from tensor ops, which batch and replay
+        wrapped = reshape(index, (-1,)) % max(size, 1)
+        hit = index_put(zeros(size, dtype=bool_, device=input.device), (wrapped,), True)
+        return reshape(hit, tuple(shape))
+    xp = input._backend.xp
+    hit = xp.zeros(size, dtype=bool)
+    hit[positions % max(size, 1)] = True
     return constant(hit.reshape(shape))
 
 
@@ -164,7 +178,9 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             return named(where(hit, input, input), "IndexCopyBackward0")
         last = reshape(source, (-1,))[-1]  # (a repeated index: the last write, as PyTorch's CPU)
         return named(where(hit, last, input), "IndexCopyBackward0")
-    placed = index_add(zeros_like(input), dim, reshape(index, (-1,)), source)
+    # written as NumPy assigns, so a repeated index keeps its last slice, as PyTorch's CPU
+    key = (slice(None),) * dim + (reshape(index, (-1,)),)
+    placed = index_put_values(zeros_like(input), key, source)
     return named(where(hit, placed, input), "IndexCopyBackward0")
 
 

@@ -23,15 +23,24 @@ from chainrule.backend import (
     get_default_device,
     is_array,
     is_numpy_scalar,
+    shared,
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype, scalar_type_name
 from chainrule.backend.float_errors import quiet_float_errors
-from chainrule.backend.formats import preserve_format
+from chainrule.backend.formats import channels_last, channels_last_3d, preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.op import Op, ToDevice, apply, empty_in_layout, is_plainly_row_major
+from chainrule.ops.conversion import layout_name
+from chainrule.ops.op import (
+    Op,
+    ToDevice,
+    apply,
+    empty_in_layout,
+    in_channels_last,
+    is_plainly_row_major,
+)
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -202,6 +211,15 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
     return tensor(data, dtype=dtype_name, requires_grad=requires_grad)
 
 
+def tensor_from_shared(
+    block: str, offset: int, shape: tuple, strides: tuple, dtype: Any, requires_grad: bool
+) -> Tensor:
+    """A tensor another process sent from shared memory (tensor_methods._reduce_for_processes):
+    over the same memory, attached by the block's name."""
+    out = Tensor._from_array(shared.attach(block, offset, shape, strides, dtype))
+    return out.requires_grad_(True) if requires_grad else out
+
+
 # ---- filled ----------------------------------------------------------------------------------
 
 
@@ -261,6 +279,8 @@ def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
     unknown = sorted(keywords.keys() - _IGNORED_FACTORY_KEYWORDS - {"size"})
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    if not size:  # zeros() is no 0-dim tensor in PyTorch: zeros(()) is
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     return size
 
 
@@ -351,17 +371,17 @@ def empty(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `memory_format`
+            (channels_last lays a 4-D result out with its channels innermost), and PyTorch's
+            `out`, `layout` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _filled(
-        "empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad
-    )
+    out = _filled("empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad)
+    return _in_memory_format(out, kwargs.get("memory_format"), "empty")
 
 
 def full(
@@ -404,13 +424,36 @@ def full(
     )
 
 
+def _in_memory_format(out: Tensor, memory_format: Any, name: str) -> Tensor:
+    """`out` (new, row-major) moved to the channels-last layout `memory_format` asks for
+    (channels innermost), after PyTorch's rank check; any other format leaves it row-major."""
+    if memory_format is not channels_last and memory_format is not channels_last_3d:
+        return out
+    layout_name(name, memory_format, out.ndim)  # "required rank 4 tensor to use ..."
+    out._array = in_channels_last(out._backend.xp, out._array)
+    return out
+
+
 def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
+def batched_like(out: Tensor, input: Any) -> Tensor:  # noqa: A002
+    """`out`, or under vmap, when `input` is batched, a batched result holding a copy of `out`
+    per example, as torch.vmap's rules for zeros_like, x.new_zeros and the like: a batched
+    value can be written into it (`d = x.new_zeros(n); d[0] = x[0]`)."""
+    batch = getattr(type(input._array), "batched_like", None)  # vmap's stand-in array
+    if batch is None or out._requires_grad:
+        return out
+    return input._array.batched_like(out)
+
+
 def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
     """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
-    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
+    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3));
+    or in the layout an explicit channels-last `memory_format` asks for."""
+    if memory_format is channels_last or memory_format is channels_last_3d:
+        return _in_memory_format(out, memory_format, "memory_format")
     like = input._array
     if out._backend is not input._backend or type(like) is not out._backend.array_type:
         return out  # another device, or vmap's per-example view (no strides)
@@ -447,7 +490,7 @@ def zeros_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def ones_like(
@@ -478,7 +521,7 @@ def ones_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def empty_like(
@@ -510,7 +553,7 @@ def empty_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 def full_like(
@@ -541,7 +584,7 @@ def full_like(
     """
     shape, dtype, device = _like(input, dtype, device)
     out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    return batched_like(_in_layout_of(out, input, kwargs.get("memory_format")), input)
 
 
 # ---- ranges ----------------------------------------------------------------------------------

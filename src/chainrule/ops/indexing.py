@@ -297,14 +297,14 @@ def _batched_key(b: Any, key: tuple, ndim: int) -> tuple[tuple, tuple | None, in
 
 
 def _key_result_ndim(key: tuple, ndim: int, adv_ndim: int) -> int:
-    """The number of dimensions of x[key] for an x of `ndim` dimensions."""
+    """The number of dimensions of x[key] for an x of `ndim` dimensions: the dimensions the
+    key does not consume are kept, behind an Ellipsis or, without one, at the end."""
     consumed = 0
     kept = 0
-    ellipsis = False
     for part in key:
         if part is Ellipsis:
-            ellipsis = True
-        elif part is None:
+            continue
+        if part is None:
             kept += 1
         elif isinstance(part, slice):
             consumed += 1
@@ -313,7 +313,7 @@ def _key_result_ndim(key: tuple, ndim: int, adv_ndim: int) -> int:
             consumed += part.ndim if part.dtype.kind == "b" else 1
         else:
             consumed += 1
-    return kept + adv_ndim + (ndim - consumed if ellipsis else 0)
+    return kept + adv_ndim + ndim - consumed
 
 
 class Index(Op):
@@ -582,6 +582,12 @@ def index_put(
         >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
         tensor([2., 0., 0.])
     """
+    for position, part in enumerate(indices):
+        if not isinstance(part, Tensor):  # PyTorch's binding: no None, slices or lists here
+            raise TypeError(
+                f"expected Tensor as element {position} in argument 1, but got "
+                f"{type(part).__name__}"
+            )
     if isinstance(values, Tensor) and values._array.dtype != input._array.dtype:
         raise DTypeError(
             "index_put: Index put requires the source and destination dtypes match, got "
@@ -1484,7 +1490,6 @@ def take_along_dim(
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("take_along_dim", dim, None, axis, None)
     check_long_index("take_along_dim", indices)
-    xp = input._backend.xp
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))  # no negatives here
     if input._array.ndim != indices._array.ndim:
@@ -1495,7 +1500,7 @@ def take_along_dim(
     ndim = input._array.ndim
     dim = normalize_dim("take_along_dim", dim, ndim)
     if ndim == 0:
-        return gather(input, 0, _wrapped(xp, indices, 1))
+        return gather(input, 0, _wrapped(indices, 1))
     input_shape, index_shape = list(input.shape), list(indices.shape)
     size, count = input_shape[dim], index_shape[dim]
     input_shape[dim] = index_shape[dim] = 1
@@ -1503,20 +1508,19 @@ def take_along_dim(
     shape[dim] = size
     expanded = expand(input, shape)
     shape[dim] = count
-    index = _wrapped(xp, indices, size)
+    index = _wrapped(indices, size)
     if index.shape != tuple(shape):
-        index = Tensor._from_array(xp.broadcast_to(index._array, shape))
+        index = expand(index, shape)
     return gather(expanded, dim, index)
 
 
-def _wrapped(xp: Any, indices: Any, size: int) -> Any:
+def _wrapped(indices: Any, size: int) -> Any:
     """indices with negative values counted from the end of a dimension of `size`."""
     array = indices._array
     if observers.get() is not None:  # a branch on the indices' values
         tell(observers.get(), "host_read", indices, "negative-index check")
-    if array.size and int(array.min()) < 0:
-        array = xp.where(array < 0, array + size, array)
-        return Tensor._from_array(array)
+    if array.size and int(array.min()) < 0:  # tensor ops: under vmap, per example
+        return where(indices < 0, indices + size, indices)
     return indices
 
 
@@ -1534,7 +1538,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """
     check_long_index("take", index)
     flat = reshape(input, (-1,))
-    index = _wrapped(input._backend.xp, index, flat.shape[0])
+    index = _wrapped(index, flat.shape[0])
     return named(reshape(gather(flat, 0, reshape(index, (-1,))), index.shape), "TakeBackward0")
 
 

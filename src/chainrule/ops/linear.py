@@ -134,7 +134,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Args:
         input (Tensor): (*, in_features).
-        weight (Tensor): (out_features, in_features).
+        weight (Tensor): (out_features, in_features); or (in_features,) without a bias, which
+            gives input @ weight, of shape (*) (PyTorch's linear is then a matmul).
         bias (Tensor, optional): (out_features,).
 
     Returns:
@@ -152,6 +153,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if autocast_active() is not None:
         input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001
     check_floating("linear", input=input, weight=weight, bias=bias, complex_ok=True)
+    if weight.ndim == 1 and bias is None:
+        return matmul(input, weight)  # PyTorch's linear is a matmul here: MvBackward0 / Dot
+    if weight.ndim == 1:
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")  # PyTorch's addmm message
     if weight.ndim != 2:
         raise ShapeError(
             f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"

@@ -14,11 +14,14 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
+from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import clamp, where
 from chainrule.ops.indexing import gather
 from chainrule.ops.losses import check_reduction, legacy_reduction
 from chainrule.ops.nn_common import check_indices, check_vector, constant
 from chainrule.ops.op import Op, apply, named
+from chainrule.ops.reduction import any as reduce_any
+from chainrule.ops.reduction import cumsum
 from chainrule.ops.reduction import mean as reduce_mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, unsqueeze
@@ -124,8 +127,8 @@ def multi_margin_loss(
     labels = y._array
     if bool(((labels < 0) | (labels >= classes)).any()):
         raise RuntimeError(f"multi_margin_loss: target out of range for {classes} classes")
-    xp = x._backend.xp
-    others = constant(xp.arange(classes)[None, :] != labels[:, None])
+    # masks from tensor ops, not the raw labels: under vmap the targets differ per example
+    others = arange(classes, device=x.device) != unsqueeze(y, 1)
     picked = gather(x, 1, unsqueeze(y, 1))
     hinge = _positive_part(margin - picked + x)
     if p == 2:
@@ -173,15 +176,15 @@ def multilabel_margin_loss(
     x, y = _as_matrix("multilabel_margin_loss", input, target, 2)
     classes = x.shape[1]
     labels = y._array
-    xp = x._backend.xp
     if bool(((labels < -1) | (labels >= classes)).any()):
         raise RuntimeError(f"multilabel_margin_loss: target out of range for {classes} classes")
-    listed = xp.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
-    safe = xp.where(listed, labels, 0)
-    hits = (safe[:, :, None] == xp.arange(classes)[None, None, :]) & listed[:, :, None]
-    is_target = hits.any(axis=1)
-    pairs = constant(listed[:, :, None] & ~is_target[:, None, :])  # (N, slot j, class i)
-    chosen = gather(x, 1, constant(safe))
+    # masks from tensor ops, not the raw labels: under vmap the targets differ per example
+    listed = cumsum((y == -1).long(), 1) == 0  # the entries before the first -1
+    safe = where(listed, y, 0)
+    hits = (unsqueeze(safe, 2) == arange(classes, device=x.device)) & unsqueeze(listed, 2)
+    is_target = reduce_any(hits, 1)
+    pairs = unsqueeze(listed, 2) & ~unsqueeze(is_target, 1)  # (N, slot j, class i)
+    chosen = gather(x, 1, safe)
     hinge = _positive_part(1 - (unsqueeze(chosen, 2) - unsqueeze(x, 1)))
     loss = reduce_sum(where(pairs, hinge, 0.0), (1, 2)) / classes
     if unbatched and reduction == "none":

@@ -194,6 +194,31 @@ class AsStrided(Op):
         filled = index_add(block, 0, reshape(ctx.inside, (-1,)), reshape(t, (-1,)))
         return take(filled, ctx.outside)
 
+    @staticmethod
+    def batch(b: Any, x: Any, size: tuple, stride: tuple, offset: Any) -> Any:
+        """vmap, as torch.vmap: each example views its own memory, one batch stride after the
+        one before; the offset is the first example's (storage_offset() inside vmap is the
+        batched tensor's). A view reaching outside the example's elements is refused, as
+        torch does: another example's memory would differ per example."""
+        x = x if b.batched[0] else b.expand(x)
+        array = x._array
+        steps = tuple(s // array.itemsize for s in array.strides)
+        start = memory_block(x._backend, array)[1]
+        offset = start if offset is None else int(offset)
+        if all(size) and array.size:
+            # [first, last + 1), as torch words it
+            reach = (offset, offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1)
+            own = (start, start + sum((n - 1) * s for n, s in zip(array.shape[1:], steps[1:])) + 1)
+            if reach[0] < own[0] or reach[1] > own[1]:
+                raise RuntimeError(
+                    f"result = tensor.as_strided({list(size)}, {list(stride)}, {offset}) can "
+                    f"access memory outside of `tensor`. `result` can access some memory in "
+                    f"range [{reach[0]}, {reach[1]}], but `tensor` can only access some memory "
+                    f"in range [{own[0]}, {own[1]}]. This is not supported inside of vmap, "
+                    "please try to rewrite the `as_strided` call as a sequence of view operations"
+                )
+        return apply(AsStrided, (x,), (b.size, *size), (steps[0], *stride), offset)
+
 
 def as_strided(
     input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
-from chainrule.backend import device, dtypes, formats, is_array
+from chainrule.backend import device, dtypes, formats, is_array, shared
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DomainError, DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops import (
@@ -835,25 +835,29 @@ class TensorMethods:
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_ones(
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
-        return creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_full(
         self, size: Sequence[_int], fill_value: Number, dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
-        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        out = creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_empty(
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
-        return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
+        out = creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
+        return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
@@ -929,8 +933,12 @@ class TensorMethods:
         return _elementwise_python("map_", self, callable, tensor)
 
     def storage_offset(self) -> _int:
-        """How many elements into its memory block this tensor starts (0 unless a view)."""
-        return strided.memory_block(self._backend, self._array)[1]
+        """How many elements into its memory block this tensor starts (0 unless a view);
+        inside vmap, the batched tensor's, as torch's (its first example's)."""
+        array = self._array
+        if hasattr(type(array), "first_example"):  # vmap's stand-in
+            array = array.first_example()
+        return strided.memory_block(self._backend, array)[1]
 
     def untyped_storage(self) -> strided.UntypedStorage:
         """The memory block this tensor's elements live in, as bytes: views of one tensor
@@ -1215,15 +1223,20 @@ class TensorMethods:
         return self
 
     def is_shared(self) -> _bool:
-        """Whether `share_memory_()` was called on this tensor."""
-        return self._extra is not None and self._extra.get("shared", False)
+        """Whether the tensor's memory is shared between processes (`share_memory_()`)."""
+        marked = self._extra is not None and self._extra.get("shared", False)
+        return marked or shared.location(self._array) is not None
 
     def share_memory_(self) -> Tensor:
-        """Mark the tensor as shared between processes, as PyTorch's; chainrule's worker
-        processes copy tensors, so this changes nothing else. Returns self."""
+        """Move the tensor's data into shared memory, as PyTorch's: processes forked after
+        this, or sent the tensor through multiprocessing (a spawned Process's arguments, a
+        Queue), write the same memory, as Hogwild training needs. Returns self."""
         if self._extra is None:
             self._extra = {}
         self._extra["shared"] = True
+        if shared.location(self._array) is None:
+            self._array = shared.share(self._array)
+            shared.send_shared_by_name(Tensor, _reduce_for_processes)
         return self
 
     def record_stream(self, stream: object) -> None:
@@ -1382,6 +1395,19 @@ class TensorMethods:
         gcd_ = gcd
         lcm_ = lcm
         nextafter_ = nextafter
+
+
+def _reduce_for_processes(tensor: Tensor) -> tuple:
+    """How multiprocessing sends a tensor once any was shared (backend/shared.py): one in
+    shared memory by its block's name, so the receiver writes the same memory, as PyTorch's
+    reductions; any other by value, as pickle."""
+    place = shared.location(tensor._array)
+    if place is None:
+        return tensor.__reduce_ex__(4)
+    array = tensor._array
+    block, offset = place
+    details = (array.shape, array.strides, array.dtype, tensor._requires_grad)
+    return (creation.tensor_from_shared, (block, offset, *details))
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:

@@ -47,6 +47,9 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
     if is_complex_over_real(view, base):  # the positions of the view's real pairs
         return element_positions(_pairs_of(view), base)
     backend = base._backend
+    if hasattr(type(view._array), "first_example"):  # vmap's stand-in: one example's positions
+        view = Tensor._from_array(view._array.first_example(), backend)
+        base = Tensor._from_array(base._array.first_example(), backend)
     xp = backend.xp
     base_array, view_array = base._array, view._array
     itemsize = view_array.dtype.itemsize
@@ -114,6 +117,8 @@ class CopySlices(Op):
     names its result. Derivatives: g with those elements zeroed for the base, g's elements at
     the positions for the values."""
 
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, base: Array, values: Array, positions: Array) -> Array:
         ctx.save(
@@ -141,11 +146,19 @@ class CopySlices(Op):
     def node_name(cls) -> str:
         return "CopySlices"
 
+    @staticmethod
+    def batch(b: Any, base: Any, values: Any, positions: Array) -> Any:
+        """vmap: every example's base takes the write at the same positions."""
+        base, values = (t if bat else b.expand(t) for t, bat in zip((base, values), b.batched))
+        return apply(CopySlices, (base, values), _positions_in_batch(b.size, base, positions))
+
 
 class ViewRegion(Op):
     """A view's values as the elements at `positions` of its base: the view's history after
     its base was written in place. Derivatives: a scatter of g into zeros of the base's shape
     (repeated positions add up), and a gather of the base's tangent."""
+
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, base: Array, positions: Array) -> Array:
@@ -163,6 +176,20 @@ class ViewRegion(Op):
     @classmethod
     def node_name(cls) -> str:
         return "AsStridedBackward0"
+
+    @staticmethod
+    def batch(b: Any, base: Any, positions: Array) -> Any:
+        """vmap: the same positions in every example's base."""
+        return apply(ViewRegion, (base,), _positions_in_batch(b.size, base, positions))
+
+
+def _positions_in_batch(size: int, base: Any, positions: Array) -> Array:
+    """Flat positions in one example of `base` (batch first, `size` examples) as positions
+    in the whole batched base, (size, *positions.shape)."""
+    xp = base._backend.xp
+    per_example = math.prod(base.shape[1:])
+    starts = xp.arange(size, dtype=positions.dtype) * per_example
+    return starts.reshape((size,) + (1,) * positions.ndim) + positions
 
 
 def _written_mask(xp: Any, shape: tuple, positions: Array) -> Array:
@@ -209,11 +236,14 @@ def _as_before(base: Tensor) -> Tensor:
     return before
 
 
-def rebase_view(view: Tensor, values: Tensor) -> None:
+def rebase_view(view: Tensor, values: Tensor, positions: Array | None = None) -> None:
     """After `values` were written into `view` in place while recording: the base's history
-    becomes CopySlices of the write, and the view's a region of the new base."""
+    becomes CopySlices of the write, and the view's a region of the new base. `positions`:
+    element_positions(view, base), for callers that find them otherwise (vmap's batched
+    views, from one example)."""
     base = view._base
-    positions = element_positions(view, base)
+    if positions is None:
+        positions = element_positions(view, base)
     before = _as_before(base)
     if is_part_of_complex(view, base):  # the write replaces a part: the pairs' elements
         pairs = apply(CopySlices, (view_as_real(before), values), positions)

@@ -19,7 +19,7 @@ from chainrule.optim.optimizer import (
     ParamsT,
     as_real,
     check_nonnegative,
-    scalar_lr,
+    with_number_options,
 )
 
 if TYPE_CHECKING:  # annotations only
@@ -144,7 +144,7 @@ class LBFGS(Optimizer):
             return self._run(closure)
 
     def _run(self, closure: Callable[[], ClosureResult]) -> ClosureResult:
-        group = scalar_lr(self.param_groups[0])  # (an lr Tensor read as its number)
+        group = with_number_options(self.param_groups[0])
         lr = group["lr"]
         max_iter = group["max_iter"]
         max_eval = group["max_eval"]

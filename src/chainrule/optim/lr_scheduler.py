@@ -26,6 +26,7 @@ from bisect import bisect_right as _bisect_right
 from collections import Counter as _Counter
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from chainrule._tensor import Tensor
 from chainrule.optim.optimizer import Optimizer
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
@@ -60,7 +61,22 @@ _EPOCH_DEPRECATION_WARNING = (
 
 
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:
-    return [group[key] for group in optimizer.param_groups]
+    """Each group's value of `key`; a tensor one (a tensor `lr`) cloned, so that the list
+    keeps the value it read when the group's tensor is filled again (as PyTorch)."""
+    return [
+        group[key].clone() if isinstance(group[key], Tensor) else group[key]
+        for group in optimizer.param_groups
+    ]
+
+
+def _set_group_value(group: dict[str, Any], key: str, value: Any) -> None:
+    """group[key] = value, but a tensor already there (a tensor `lr`) is filled in place, as
+    PyTorch's schedulers do: the tensor the optimizer was given keeps following the schedule."""
+    current = group[key]
+    if isinstance(current, Tensor):
+        current.fill_(float(value))
+    else:
+        group[key] = value
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
@@ -135,7 +151,10 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                initial_lr = group["lr"]
+                if isinstance(initial_lr, Tensor):
+                    initial_lr = initial_lr.clone()
+                group.setdefault("initial_lr", initial_lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -186,7 +205,7 @@ class LRScheduler:
                 values = closed_form() if closed_form is not None else self.get_lr()
         # (strict, as PyTorch's: a param group added since has no rate here, a ValueError)
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
 
     def state_dict(self) -> dict[str, Any]:
@@ -795,7 +814,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         with _within_step(self):
             values = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
@@ -1057,7 +1076,7 @@ class CyclicLR(_MomentumCycling, LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr
+                _set_group_value(group, "lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -1204,7 +1223,7 @@ class SequentialLR(_SchedulerListStateMixin, LRScheduler):
         # Undo the initial steps the schedulers took when they were built, then take the
         # first scheduler's initial step again.
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_group_value(group, "lr", group["initial_lr"])
         self._undo_initial_steps(self)
         first = self._schedulers[_bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -1403,7 +1422,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_group_value(group, "lr", new_lr)
 
     @property
     def in_cooldown(self) -> bool:

@@ -278,7 +278,7 @@ class Optimizer:
                 if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
                     raise RuntimeError(self._sparse_refusal())
                 if params:
-                    self._update_group(scalar_lr(group), params)
+                    self._update_group(with_number_options(group), params)
         return loss
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
@@ -459,24 +459,39 @@ _OPTION_LABELS = {
 }
 
 
-def check_nonnegative(**options: float) -> None:
-    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option (and
-    its `Tensor lr must be 1-element` for an lr Tensor of another size)."""
+def with_number_options(group: dict[str, Any]) -> dict[str, Any]:
+    """The group as the update rules read it: its tensor options (a tensor `lr`, tensor
+    `betas`, a tensor `weight_decay`, which stay tensors in the group, for schedulers to fill
+    in place) as their Python numbers, as PyTorch's steps read them when not capturable; a
+    tensor lr's dtype as `lr_dtype` (ASGD's step sizes keep it)."""
+    plain = None
+    for key, value in group.items():
+        if key == "params":
+            continue
+        if isinstance(value, Tensor):
+            number: Any = value.item()
+        elif isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+            number = tuple(v.item() if isinstance(v, Tensor) else v for v in value)
+        else:
+            continue
+        if plain is None:
+            plain = dict(group)
+        plain[key] = number
+        if key == "lr":
+            plain["lr_dtype"] = value.dtype
+    return group if plain is None else plain
+
+
+def check_nonnegative(**options: float | Tensor) -> None:
+    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option; a tensor
+    learning rate must have one element."""
     for name, value in options.items():
-        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"Tensor {name} must be 1-element")
+            value = value.item()
         if not 0.0 <= value:
             raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
-
-
-def scalar_lr(group: dict[str, Any]) -> dict[str, Any]:
-    """`group` with a Tensor `lr` (PyTorch takes a one-element Tensor, which its kernels read
-    as a number) read as a float, for the update, and its dtype as `lr_dtype` (ASGD's step
-    sizes keep it); the group itself keeps the Tensor."""
-    lr = group.get("lr")
-    if isinstance(lr, Tensor):
-        return {**group, "lr": lr.item(), "lr_dtype": lr.dtype}
-    return group
 
 
 def _as_index(key: Any) -> Any:

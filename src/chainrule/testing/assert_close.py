@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Size, Tensor
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.ops import creation
 
@@ -105,15 +105,14 @@ def _compare(
         raise AssertionError(
             msg
             or f"The values for attribute 'shape' do not match{_at(where)}: "
-            f"chainrule.Size({list(mine.shape)}) != chainrule.Size({list(theirs.shape)})."
+            f"{Size(mine.shape)!r} != {Size(theirs.shape)!r}."
         )
     tensors = isinstance(actual, Tensor) and isinstance(expected, Tensor)
     if check_dtype and tensors and mine.dtype != theirs.dtype:
         raise AssertionError(
             msg
             or f"The values for attribute 'dtype' do not match{_at(where)}: "
-            f"chainrule.{from_numpy_dtype(mine.dtype).name} != "
-            f"chainrule.{from_numpy_dtype(theirs.dtype).name}."
+            f"{from_numpy_dtype(mine.dtype)!r} != {from_numpy_dtype(theirs.dtype)!r}."
         )
     if rtol is None:
         name = np.promote_types(mine.dtype, theirs.dtype).name

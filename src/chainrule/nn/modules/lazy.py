@@ -59,9 +59,37 @@ class LazyModuleMixin:
 
     def has_uninitialized_params(self) -> bool:
         """Whether some parameter or buffer still waits for the first input."""
-        waiting = (UninitializedParameter, UninitializedBuffer)
         tensors = [*self._parameters.values(), *self._buffers.values()]  # type: ignore[attr-defined]
-        return any(isinstance(t, waiting) for t in tensors)
+        return any(isinstance(t, _WAITING) for t in tensors)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        """Loading a checkpoint before the first call gives each waiting parameter or buffer
+        the shape of its entry (PyTorch's _lazy_load_hook), then copies as any module does;
+        the first call then keeps the loaded values (`_become_eager`)."""
+        tensors = [*self._parameters.items(), *self._buffers.items()]  # type: ignore[attr-defined]
+        for name, value in tensors:
+            entry = state_dict.get(prefix + name)
+            if (
+                isinstance(value, _WAITING)
+                and entry is not None
+                and not isinstance(entry, _WAITING)
+            ):
+                if isinstance(value, UninitializedParameter):
+                    value.materialize(tuple(entry.shape), **getattr(self, "_factory", {}))
+                else:
+                    value.materialize(tuple(entry.shape))
+        super()._load_from_state_dict(state_dict, prefix, *args)  # type: ignore[misc]
+
+    def _become_eager(self, initialize: bool) -> None:
+        """Turn into the eager class; `initialize` draws the fresh parameters' values (not when
+        they were loaded from a state_dict)."""
+        self.__dict__.pop("_factory", None)
+        self.__class__ = self.cls_to_become  # type: ignore[assignment]
+        if initialize:
+            self.reset_parameters()  # type: ignore[attr-defined]
+
+
+_WAITING = (UninitializedParameter, UninitializedBuffer)
 
 
 def _uninitialized(module: Any, names: tuple) -> None:
@@ -114,9 +142,15 @@ class LazyLinear(LazyModuleMixin, Linear):
             self.weight.materialize((self.out_features, self.in_features), **self._factory)
             if self.bias is not None:
                 self.bias.materialize((self.out_features,), **self._factory)
-            del self._factory
-            self.__class__ = self.cls_to_become
-            self.reset_parameters()
+            self._become_eager(initialize=True)
+        else:  # loaded from a state_dict: in_features is read from the input, checked
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}"
+                )
+            self.in_features = input.shape[-1]
+            self._become_eager(initialize=False)
         return Linear.forward(self, input)
 
 
@@ -155,9 +189,9 @@ class _LazyConv(LazyModuleMixin):
             self.weight.materialize(shape, **self._factory)
             if self.bias is not None:
                 self.bias.materialize((self.out_channels,), **self._factory)
-            del self._factory
-            self.__class__ = target
-            self.reset_parameters()
+            self._become_eager(initialize=True)
+        else:  # loaded from a state_dict: in_channels stays 0, as PyTorch leaves it
+            self._become_eager(initialize=False)
         return target.forward(self, input)
 
 
@@ -332,7 +366,10 @@ class _LazyNorm(LazyModuleMixin):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         target = self.cls_to_become
-        if self.num_features == 0:
+        if not self.has_uninitialized_params():
+            # loaded from a state_dict: num_features stays 0, as PyTorch leaves it
+            self._become_eager(initialize=False)
+        elif self.num_features == 0:
             if input.ndim < 2:
                 raise ValueError(
                     f"{type(self).__name__}: expected an input of at least 2 dimensions to "
@@ -348,9 +385,7 @@ class _LazyNorm(LazyModuleMixin):
                 buffer = getattr(self, name, None)
                 if isinstance(buffer, UninitializedBuffer):
                     buffer.materialize((features,))
-            del self._factory
-            self.__class__ = target
-            self.reset_parameters()
+            self._become_eager(initialize=True)
         return target.forward(self, input)
 
 

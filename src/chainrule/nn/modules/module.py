@@ -867,8 +867,10 @@ class Module:
         return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self: _ModuleT) -> _ModuleT:
-        """Returns self: kept for PyTorch programs (chainrule shares no memory across processes)."""
-        return self
+        """Move every parameter, gradient and buffer into shared memory (Tensor.share_memory_):
+        processes forked after this, or sent the module through multiprocessing, train the
+        same parameters (Hogwild). Returns self."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ---- state dict ------------------------------------------------------------------------
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:

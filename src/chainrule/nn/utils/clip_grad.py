@@ -47,9 +47,14 @@ def get_total_norm(
     norm_type = float(norm_type)
     if not tensors:
         return creation.tensor(0.0)
-    norms = [vector_norm(t, norm_type) for t in tensors]
-    dtype = norms[0].dtype
-    total = vector_norm(stack([n.to(dtype) for n in norms]), norm_type)
+    # PyTorch takes the norms grouped by device and dtype (in order of first appearance) and
+    # stacks them, so gradients of several dtypes give the promoted one (float32 and float64:
+    # a float64 total)
+    groups: dict[tuple, list[Tensor]] = {}
+    for t in tensors:
+        groups.setdefault((str(t.device), t.dtype), []).append(t)
+    norms = [vector_norm(t, norm_type) for group in groups.values() for t in group]
+    total = vector_norm(stack(norms), norm_type)
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise GradError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
