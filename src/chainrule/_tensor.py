@@ -397,14 +397,20 @@ class Tensor(_TensorMethods):
             else:  # a copy in the leaf's layout ("K": a channels-last grad stays so)
                 copy = grad._array.copy(order="K" if layouts_differ else "C")
                 self._grad = Tensor._from_array(copy, grad._backend)
-        elif create_graph or current._requires_grad:
+        elif create_graph:
             self._grad = current + grad
-        else:
-            current._array += grad._array
+        else:  # in place, as PyTorch's outside create_graph: a `.grad` that requires grad
+            current._array += grad._array  # (a create_graph backward's) stays that tensor
+            current._version_counter.value += 1
         if extra is not None:
             for hook in extra.get("post_accumulate_hooks", ()):
-                if hook(self) is not None:  # it may only act on self.grad, in place
+                result = hook(self)  # it may only act on self.grad, in place
+                if isinstance(result, Tensor):
                     raise GradError("Tensor post accumulate grad hooks should return None.")
+                if result is not None:
+                    raise TypeError(
+                        f"expected Variable, but hook returned '{type(result).__name__}'"
+                    )
 
     def _retain_grad_from(self, grad: Tensor, create_graph: bool) -> None:
         if not create_graph:

@@ -200,7 +200,7 @@ def grad(
             materialize_grads,
         )
     if materialize_grads and allow_unused is False:
-        raise GradError(
+        raise ValueError(  # (PyTorch's type)
             "grad: Expected allow_unused to be True or not passed when materialize_grads=True, "
             "but got: allow_unused=False."
         )
@@ -257,7 +257,7 @@ def _batched_grad(
         )
     (batch,) = sizes
     if materialize_grads and allow_unused is False:
-        raise GradError(
+        raise ValueError(  # (PyTorch's type)
             "grad: Expected allow_unused to be True or not passed when materialize_grads=True, "
             "but got: allow_unused=False."
         )

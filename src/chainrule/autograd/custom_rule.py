@@ -42,6 +42,8 @@ class _RuleNode(Function):
     """The graph node of a RuleCall: forward hands back the outputs the rule computed (as new
     Tensors), backward calls the rule's vjp."""
 
+    _saves_objects = True  # the call, freed with the graph
+
     @staticmethod
     def forward(ctx: Any, call: RuleCall, *inputs: Tensor) -> tuple:
         ctx.save_for_backward(call)

@@ -167,6 +167,10 @@ class Function:
         tensor([1.0000, 2.7183])
     """
 
+    # Whether save_for_backward may keep objects other than Tensors (chainrule's own rule
+    # node saves its call, to free it with the graph); a user's Function may not, as PyTorch's
+    _saves_objects = False
+
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
         """The computation, on Tensors (operations inside are not recorded). Either take `ctx` first
@@ -194,6 +198,14 @@ class Function:
     @classmethod
     def node_name(cls) -> str:
         return f"{cls.__name__}Backward"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calling an instance is PyTorch's legacy style, which it refuses: call `apply`."""
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -241,8 +253,15 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        if record and not cls._saves_objects:
+            _check_saved(ctx)
         if record:
             _refuse_dirty_leaves(ctx._dirty)
+        if any(not any(d is o for o in outputs) for d in ctx._dirty):
+            raise GradError(
+                "Some elements marked as dirty during the forward method were not returned as "
+                "output. The inputs that are modified inplace must all be outputs of the Function."
+            )
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
             _record(ctx, tensors, outputs)
@@ -391,6 +410,17 @@ def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
     return output
 
 
+def _check_saved(ctx: FunctionCtx) -> None:
+    """PyTorch's refusal, once a Function records, of anything but Tensors and None given to
+    save_for_backward (other values belong on ctx as attributes)."""
+    for position, value in enumerate(ctx._to_save or ()):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                "save_for_backward can only save variables, but argument "
+                f"{position} is of type {type(value).__name__}"
+            )
+
+
 def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
     ctx.next_edges = tuple(t._gradient_edge() if t.requires_grad else None for t in tensors)
     # dtypes read from the arrays: a Tensor subclass may give `dtype` another meaning
@@ -408,10 +438,13 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
             continue
         if any(output is n for n in non_differentiable):
             continue
+        old_node, old_output_nr = output._node, output._output_nr
         output._node = ctx
         output._output_nr = output_nr
         output._requires_grad = True
         output._edge = None
+        if any(output is d for d in ctx._dirty):  # its retain_grad() follows it, as an op's
+            output._keep_retained_grad(old_node, old_output_nr)
     to_save = ctx._to_save
     if to_save is None:
         return

@@ -157,12 +157,17 @@ class Node:
             self.metadata = {}
             return self.metadata
         if self._freed:
-            raise GradError(
-                f"{self.name()}: trying to backward through the graph a second time (or to "
-                "read saved values after they were freed). Saved values are freed after "
-                "backward(); pass retain_graph=True to the first backward() to keep them."
-            )
+            raise self.freed_error()
         raise AttributeError(f"{self.name()} has no saved value or attribute {name!r}")
+
+    def freed_error(self) -> GradError:
+        """The error for a second backward through this node once its saved values are freed
+        (raised by an op whose only saved value is a plain number, which outlives them)."""
+        return GradError(
+            f"{self.name()}: trying to backward through the graph a second time (or to "
+            "read saved values after they were freed). Saved values are freed after "
+            "backward(); pass retain_graph=True to the first backward() to keep them."
+        )
 
     def version_error(self, name: str, saved_at: int, now: int) -> GradError:
         """The error for saved value `name`, written in place since it was saved."""

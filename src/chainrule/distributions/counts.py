@@ -367,10 +367,9 @@ class Multinomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        if not isinstance(sample_shape, (tuple, list)):
-            sample_shape = (sample_shape,)
+        sample_shape = tuple(sample_shape)  # (an int: TypeError, as PyTorch's torch.Size)
         with no_grad():
-            draws = self._categorical.sample((self.total_count,) + tuple(sample_shape))
+            draws = self._categorical.sample((self.total_count,) + sample_shape)
             counts = one_hot(draws, self._categorical._num_events).sum(0)
             return counts.reshape(self._extended_shape(sample_shape)).to(dtype=self.probs.dtype)
 

@@ -264,8 +264,7 @@ class Categorical(Distribution):
         return self.probs.new_full(self._extended_shape(), math.nan)
 
     def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
-        if not isinstance(sample_shape, (tuple, list)):
-            sample_shape = (sample_shape,)
+        sample_shape = tuple(sample_shape)  # (an int: TypeError, as PyTorch's torch.Size)
         count = math.prod(sample_shape)
         with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)

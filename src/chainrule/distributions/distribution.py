@@ -188,9 +188,8 @@ class Distribution:
         return exp(self.entropy())
 
     def _extended_shape(self, sample_shape: Sequence[int] = ()) -> Size:
-        """sample_shape + batch_shape + event_shape."""
-        if not isinstance(sample_shape, (tuple, list)):
-            sample_shape = (sample_shape,)
+        """sample_shape + batch_shape + event_shape; sample_shape is a sequence (an int is
+        refused with TypeError, as by PyTorch's torch.Size(sample_shape))."""
         return _size(tuple(sample_shape) + self._batch_shape + self._event_shape)
 
     def _validate_sample(self, value: Any) -> None:

@@ -20,6 +20,7 @@ from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import broadcast_all
+from chainrule.ops.creation import as_tensor
 from chainrule.ops.elementwise import log, where, xlogy
 from chainrule.ops.embedding import one_hot
 from chainrule.ops.shape import stack
@@ -92,6 +93,9 @@ class Gamma(ExponentialFamily):
         return draws / self.rate.expand(shape)
 
     def log_prob(self, value: Tensor) -> Tensor:
+        # a number or a value of another dtype is taken as a Tensor of rate's dtype first
+        # (validated after, so a number passes), as PyTorch's Gamma does
+        value = as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
         c, rate = self.concentration, self.rate

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.distributions import constraints
 from chainrule.distributions.discrete import Categorical
 from chainrule.distributions.distribution import Distribution
 from chainrule.ops.reduction import log_softmax, logsumexp
@@ -95,9 +96,11 @@ class MixtureSameFamily(Distribution):
     def component_distribution(self) -> Distribution:
         return self._component_distribution
 
-    @property
-    def support(self):  # noqa: ANN201 - the components' support
-        return self._component_distribution.support
+    @constraints.dependent_property
+    def support(self) -> constraints.Constraint:
+        """The components' support, checked with the component dimension put back (a value
+        is in it where every component admits it), as PyTorch's."""
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     @property
     def mean(self) -> Tensor:

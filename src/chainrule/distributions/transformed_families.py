@@ -24,7 +24,7 @@ from chainrule.distributions.transforms import (
     StickBreakingTransform,
 )
 from chainrule.distributions.utils import broadcast_all
-from chainrule.ops.creation import full, full_like, zeros_like
+from chainrule.ops.creation import as_tensor, full, full_like, zeros_like
 from chainrule.ops.elementwise import exp, log, log1p, where
 from chainrule.ops.special import digamma, lgamma
 
@@ -96,6 +96,10 @@ class HalfCauchy(_Rebuilt):
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
+        # (unvalidated, a number is taken as a Tensor of scale's dtype, as PyTorch's)
+        value = as_tensor(
+            value, dtype=self.base_dist.scale.dtype, device=self.base_dist.scale.device
+        )
         log_prob = self.base_dist.log_prob(value) + math.log(2)
         return where(value >= 0, log_prob, -math.inf)
 

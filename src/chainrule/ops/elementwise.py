@@ -438,7 +438,7 @@ class SubScalar(AddScalar):
 
 
 class MulScalar(Op):
-    """x * c for a Python number c (PyTorch's mul.Scalar): one input and nothing saved; the
+    """x * c for a Python number c (PyTorch's mul.Scalar): one input and c saved; the
     op is linear in x, so its vjp and jvp are the same op again. float16 multiplies in float32
     and rounds once, as PyTorch's mul and div do (3 * 0.1 is 0.30005, not 0.2998).
     Derivative: g * c."""
@@ -457,6 +457,8 @@ class MulScalar(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        if ctx._freed:  # PyTorch saves c as a wrapped tensor: a second backward raises
+            raise ctx.freed_error()
         return (apply(ctx.op, (g,), ctx.scalar),)
 
     @staticmethod

@@ -908,10 +908,8 @@ def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
                 f"Tensor sizes: {list(shape)}"
             )
         target.append(size)
-    target = tuple(target)
-    if target == shape:
-        return input
-    return apply(Expand, (input,), target)
+    # (a new view even to the same shape, as PyTorch's: its own ExpandBackward0, never input)
+    return apply(Expand, (input,), tuple(target))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -954,7 +952,8 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
-    """The tensors expanded (as views, no copy) to their common broadcast shape.
+    """The tensors expanded (as views, no copy) to their common broadcast shape; one already
+    of that shape comes back itself, as PyTorch's (where `expand` always makes a view).
 
     Args:
         tensors (Tensor...): the tensors.
@@ -971,7 +970,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(t.shape for t in tensors))
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if tuple(t.shape) == tuple(shape) else expand(t, shape) for t in tensors)
 
 
 # ---- reordering: flip, roll, repeat ------------------------------------------------------------

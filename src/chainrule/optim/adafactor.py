@@ -44,7 +44,8 @@ class Adafactor(Optimizer):
                 [0.9000, 0.9000]], requires_grad=True)
     """
 
-    complex_params = False
+    # complex parameters are taken, and refused at the step, as PyTorch's
+    complex_params = True
 
     def __init__(
         self,
@@ -82,6 +83,8 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        if any(p.is_complex() for p in params):
+            raise RuntimeError("Adafactor does not support complex parameters")
         lr = group["lr"]
         eps1, eps2 = group["eps"]
         xp = params[0]._backend.xp

@@ -8,7 +8,13 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.optim.adam import _check_adam_options
-from chainrule.optim.optimizer import Optimizer, ParamsT, implementation_options, lerp_
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    implementation_options,
+    lerp_,
+)
 
 
 class Adamax(Optimizer):
@@ -86,9 +92,9 @@ class Adamax(Optimizer):
                 state["step"] = tensor(0.0, dtype=dtypes.float32)
                 state["exp_avg"] = zeros_like(p)
                 state["exp_inf"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            exp_avg = state["exp_avg"]._array
-            exp_inf = state["exp_inf"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            exp_avg = as_real(state["exp_avg"]._array)
+            exp_inf = as_real(state["exp_inf"]._array)
             step = self._increment_step(state)
             if weight_decay != 0:
                 grad = grad + weight_decay * param

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -10,9 +11,15 @@ from chainrule.ops.creation import tensor, zeros_like
 from chainrule.optim.optimizer import (
     Optimizer,
     ParamsT,
+    as_real,
     check_nonnegative,
     implementation_options,
 )
+
+
+def _float32(value: float) -> float:
+    """`value` rounded to the nearest float32."""
+    return struct.unpack("f", struct.pack("f", value))[0]
 
 
 class ASGD(Optimizer):
@@ -46,7 +53,7 @@ class ASGD(Optimizer):
         tensor([ 0.8000, -0.8000], requires_grad=True)
     """
 
-    complex_params = False
+    complex_params = True  # stepped through view_as_real, as PyTorch
 
     def __init__(
         self,
@@ -94,8 +101,8 @@ class ASGD(Optimizer):
                 state["eta"] = tensor(float(lr), dtype=dtypes.float32)
                 state["mu"] = tensor(1.0, dtype=dtypes.float32)
                 state["ax"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            eta, mu, ax = state["eta"]._array, state["mu"]._array, state["ax"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            eta, mu, ax = state["eta"]._array, state["mu"]._array, as_real(state["ax"]._array)
             step = self._increment_step(state)
             if weight_decay != 0:
                 grad = grad + weight_decay * param
@@ -107,6 +114,11 @@ class ASGD(Optimizer):
                 ax += (param - ax) * mu_value
             else:
                 ax[...] = param
-            eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
-            mu[...] = 1 / max(1, step - t0)
+            # rounded to float32 even where eta and mu are float64 (loaded beside a float64
+            # parameter): PyTorch makes each new value with torch.as_tensor of a Python float
+            # (of a float64 lr Tensor's value, eta keeps float64)
+            new_eta = lr / ((1 + lambd * lr * step) ** alpha)
+            exact_eta = group.get("lr_dtype") is dtypes.float64
+            eta[...] = new_eta if exact_eta else _float32(new_eta)
+            mu[...] = _float32(1 / max(1, step - t0))
             self._written(p)

@@ -77,9 +77,7 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ) -> None:
-        check_nonnegative(lr=lr)
-        if line_search_fn not in (None, "strong_wolfe"):
-            raise ValueError(f"only 'strong_wolfe' is supported (got {line_search_fn!r})")
+        check_nonnegative(lr=lr)  # (another line_search_fn is refused at the line search)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {
@@ -220,6 +218,8 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if line_search_fn is not None:
+                if line_search_fn != "strong_wolfe":  # where PyTorch's refuses it
+                    raise RuntimeError("only 'strong_wolfe' is supported")
                 x_init = self._clone_params()
 
                 def obj_func(x: list[Array], t: Any, d: Array) -> tuple[float, Array]:

@@ -81,7 +81,8 @@ class Muon(Optimizer):
         tensor([0.9000, 0.9000])
     """
 
-    complex_params = False
+    # complex parameters are taken, and refused at the step, as PyTorch's
+    complex_params = True
 
     def __init__(
         self,
@@ -123,6 +124,8 @@ class Muon(Optimizer):
                     )
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        if any(p.is_complex() for p in params):
+            raise RuntimeError("Muon does not support complex parameters")
         lr, momentum = group["lr"], group["momentum"]
         for p in params:
             state = self.state[p]

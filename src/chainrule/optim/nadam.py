@@ -8,7 +8,13 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.optim.adam import _check_adam_options
-from chainrule.optim.optimizer import Optimizer, ParamsT, implementation_options, lerp_
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    implementation_options,
+    lerp_,
+)
 
 
 class NAdam(Optimizer):
@@ -48,7 +54,7 @@ class NAdam(Optimizer):
         tensor([ 0.8944, -0.8944], requires_grad=True)
     """
 
-    complex_params = False
+    complex_params = True  # stepped through view_as_real, as PyTorch
 
     def __init__(
         self,
@@ -99,9 +105,9 @@ class NAdam(Optimizer):
                 state["mu_product"] = tensor(1.0, dtype=dtypes.float32)
                 state["exp_avg"] = zeros_like(p)
                 state["exp_avg_sq"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            exp_avg = state["exp_avg"]._array
-            exp_avg_sq = state["exp_avg_sq"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            exp_avg = as_real(state["exp_avg"]._array)
+            exp_avg_sq = as_real(state["exp_avg_sq"]._array)
             mu_product = state["mu_product"]._array
             step = self._increment_step(state)
             bias_correction2 = 1 - beta2**step

@@ -144,6 +144,10 @@ class Optimizer:
     # Whether `step` takes sparse gradients (an Embedding's with sparse=True): SGD, Adagrad,
     # SparseAdam and LBFGS do, as PyTorch's; the others refuse them with PyTorch's message.
     sparse_gradients = False
+    # Whether load_state_dict makes a plain-number `step` (an old checkpoint's) a float32
+    # tensor, as the __setstate__ of PyTorch's optimizers with tensor step counters does;
+    # SparseAdam counts in a Python int and keeps it.
+    tensor_steps = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -340,13 +344,16 @@ class Optimizer:
             if param is None:
                 state[key] = value
             else:
-                state[param] = _cast_state(param, value)
+                state[param] = _cast_state(param, value, tensor_steps=self.tensor_steps)
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
         self.state = state
         self.param_groups = saved_groups
+        # PyTorch's load_state_dict ends in Optimizer.__setstate__, which gives the defaults a
+        # `differentiable` (False) where they had none: a param group added later carries it
+        self.defaults.setdefault("differentiable", False)
         for post_hook in self._optimizer_load_state_dict_post_hooks:
             post_hook(self)
 
@@ -455,7 +462,8 @@ _OPTION_LABELS = {
 def with_number_options(group: dict[str, Any]) -> dict[str, Any]:
     """The group as the update rules read it: its tensor options (a tensor `lr`, tensor
     `betas`, a tensor `weight_decay`, which stay tensors in the group, for schedulers to fill
-    in place) as their Python numbers, as PyTorch's steps read them when not capturable."""
+    in place) as their Python numbers, as PyTorch's steps read them when not capturable; a
+    tensor lr's dtype as `lr_dtype` (ASGD's step sizes keep it)."""
     plain = None
     for key, value in group.items():
         if key == "params":
@@ -469,6 +477,8 @@ def with_number_options(group: dict[str, Any]) -> dict[str, Any]:
         if plain is None:
             plain = dict(group)
         plain[key] = number
+        if key == "lr":
+            plain["lr_dtype"] = value.dtype
     return group if plain is None else plain
 
 
@@ -491,17 +501,18 @@ def _as_index(key: Any) -> Any:
     return key
 
 
-def _cast_state(param: Tensor, value: Any, key: Any = None) -> Any:
-    """A deep copy of a state value with tensors on param's device and (if float) its dtype."""
+def _cast_state(param: Tensor, value: Any, key: Any = None, tensor_steps: bool = True) -> Any:
+    """A deep copy of a state value with tensors on param's device and (if float) its dtype;
+    a plain-number `step` becomes a float32 tensor where `tensor_steps`."""
     if isinstance(value, Tensor):
         if key == "step":
             return value.clone()
         target = param.dtype if param.is_floating_point() and value.is_floating_point() else None
         return value.to(device=param.device, dtype=target, copy=True).detach()
-    if key == "step" and isinstance(value, (int, float)):
+    if key == "step" and tensor_steps and isinstance(value, (int, float)):
         return tensor(float(value), dtype=dtypes.float32)
     if isinstance(value, dict):
-        return {k: _cast_state(param, v, k) for k, v in value.items()}
+        return {k: _cast_state(param, v, k, tensor_steps) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_cast_state(param, v) for v in value)
     return value

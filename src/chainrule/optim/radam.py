@@ -8,7 +8,13 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.optim.adam import _check_adam_options
-from chainrule.optim.optimizer import Optimizer, ParamsT, implementation_options, lerp_
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    implementation_options,
+    lerp_,
+)
 
 
 class RAdam(Optimizer):
@@ -94,9 +100,9 @@ class RAdam(Optimizer):
                 state["step"] = tensor(0.0, dtype=dtypes.float32)
                 state["exp_avg"] = zeros_like(p)
                 state["exp_avg_sq"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            exp_avg = state["exp_avg"]._array
-            exp_avg_sq = state["exp_avg_sq"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            exp_avg = as_real(state["exp_avg"]._array)
+            exp_avg_sq = as_real(state["exp_avg_sq"]._array)
             step = self._increment_step(state)
 
             if weight_decay != 0:

@@ -7,7 +7,13 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import full_like, tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, implementation_options
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    implementation_options,
+)
 
 
 class Rprop(Optimizer):
@@ -41,7 +47,7 @@ class Rprop(Optimizer):
         tensor([ 0.9000, -0.9000], requires_grad=True)
     """
 
-    complex_params = False
+    complex_params = True  # stepped through view_as_real, as PyTorch
 
     def __init__(
         self,
@@ -84,9 +90,12 @@ class Rprop(Optimizer):
             if len(state) == 0:
                 state["step"] = tensor(0.0, dtype=dtypes.float32)
                 state["prev"] = zeros_like(p)
-                state["step_size"] = full_like(p, group["lr"])
-            param, grad = self._arrays(p, group["maximize"])
-            prev, step_size = state["prev"]._array, state["step_size"]._array
+                # a complex parameter is two real ones: each part starts at lr, as PyTorch's
+                lr = group["lr"]
+                state["step_size"] = full_like(p, complex(lr, lr) if p.is_complex() else lr)
+            param, grad = self._real_arrays(p, group["maximize"])
+            prev = as_real(state["prev"]._array)
+            step_size = as_real(state["step_size"]._array)
             self._increment_step(state)
             agreement = xp.sign(grad * prev)
             factor = xp.where(agreement > 0, etaplus, xp.where(agreement < 0, etaminus, 1.0))

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT
 
 
 class SparseAdam(Optimizer):
@@ -37,6 +37,7 @@ class SparseAdam(Optimizer):
     """
 
     sparse_gradients = True
+    tensor_steps = False  # `step` is a Python int, as PyTorch's
 
     def __init__(
         self,
@@ -46,21 +47,31 @@ class SparseAdam(Optimizer):
         eps: float = 1e-8,
         maximize: bool = False,
     ) -> None:
-        check_nonnegative(lr=lr, eps=eps)
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        for label, value in (("learning rate", lr), ("epsilon value", eps)):
+            if not 0.0 < value:  # both strictly positive, unlike the other optimizers'
+                raise ValueError(f"Invalid {label}: {value}")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
-        sparse = [
-            index
-            for group in self.param_groups
+        positions = [
+            (p, [group_index, index])
+            for group_index, group in enumerate(self.param_groups)
             for index, p in enumerate(group["params"])
-            if p.is_sparse
         ]
+        sparse = [position for p, position in positions if p.is_sparse]
         if sparse:
             raise ValueError(
                 f"Sparse params at indices {sparse}: SparseAdam requires dense parameter tensors"
+            )
+        complex_ = [position for p, position in positions if p.is_complex()]
+        if complex_:
+            raise ValueError(
+                f"Complex params at indices {complex_}: SparseAdam does not support complex "
+                "parameters"
             )
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
