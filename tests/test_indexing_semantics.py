@@ -201,7 +201,7 @@ def test_hstack_vstack_dstack_shapes_match_pytorch():
     cases = [[(), (2,)], [(3,), (3,)], [(2, 1), (2, 3)], [(2, 3), (2, 3)], [(1, 2, 3), (1, 2, 1)]]
     for shapes in cases:
         for name in ("hstack", "vstack", "dstack"):
-            mine = [chainrule.zeros(*s) for s in shapes]
+            mine = [chainrule.zeros(s) for s in shapes]
             theirs = [torch.zeros(s) for s in shapes]
             try:
                 expected = getattr(torch, name)(theirs).shape

@@ -369,12 +369,17 @@ def test_function_saving_its_output_makes_no_reference_cycle():
 # ---- serialization ------------------------------------------------------------------------------
 
 
+class _Key:
+    def __repr__(self) -> str:
+        return "Key()"
+
+
 def test_save_names_where_a_bad_key_is(tmp_path):
     x = chainrule.zeros(2)
-    with pytest.raises(TypeError, match=r"got float 1\.5 at the top level"):
-        chainrule.save({1.5: x}, tmp_path / "a.pt")
-    with pytest.raises(TypeError, match=r"got tuple \(1, 2\) at outer"):
-        chainrule.save({"outer": {(1, 2): x}}, tmp_path / "b.pt")
+    with pytest.raises(TypeError, match=r"got _Key Key\(\) at the top level"):
+        chainrule.save({_Key(): x}, tmp_path / "a.pt")
+    with pytest.raises(TypeError, match=r"got tuple \(1, Key\(\)\) at outer"):
+        chainrule.save({"outer": {(1, _Key()): x}}, tmp_path / "b.pt")
 
 
 @pytest.mark.parametrize(
@@ -934,7 +939,7 @@ def test_a_3d_attention_mask_of_the_wrong_shape_is_refused_with_torchs_message()
         with pytest.raises((ValueError, RuntimeError)) as caught:
             attention(query, query, query, attn_mask=lib.zeros(3, 3, 3))
         messages.append(str(caught.value))
-    assert messages[0] == messages[1].replace("torch.Size([3, 3, 3])", "(3, 3, 3)")
+    assert messages[0] == messages[1].replace("torch.Size", "chainrule.Size")
 
 
 def test_trunc_normal_warns_at_the_callers_line():

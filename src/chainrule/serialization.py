@@ -99,7 +99,7 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 def save(
     obj: object,
     f: str | os.PathLike | IO[bytes],
-    pickle_module: Any = None,
+    pickle_module: types.ModuleType = pickle,
     pickle_protocol: int = 2,
     _use_new_zipfile_serialization: bool = True,
     _disable_byteorder_record: bool = False,

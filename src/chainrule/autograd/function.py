@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chainrule._tensor import Tensor, raise_inference_saved
 from chainrule.autograd import grad_mode
@@ -199,7 +199,7 @@ class Function:
     def node_name(cls) -> str:
         return f"{cls.__name__}Backward"
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
         """Calling an instance is PyTorch's legacy style, which it refuses: call `apply`."""
         raise RuntimeError(
             "Legacy autograd function with non-static forward method is deprecated. Please use "

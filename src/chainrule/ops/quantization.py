@@ -101,9 +101,10 @@ class FakeQuantizePerChannelAffine(Op):
     ) -> Array:
         xp = ctx.xp
         along_axis = (-1,) + (1,) * (x.ndim - axis - 1)
-        scale = scale.reshape(along_axis)
+        # (the per-channel parameters arrive as host arrays: on a device, they move to it)
+        scale = xp.asarray(scale).reshape(along_axis)
         float_zero_point = zero_point.dtype.kind == "f"
-        zero_point = zero_point.reshape(along_axis)
+        zero_point = xp.asarray(zero_point).reshape(along_axis)
         inv_scale = (xp.float32(1.0) / scale.astype(xp.float32)).astype(x.dtype)
         levels = _rounded_to_grid(xp, x, inv_scale, zero_point.astype(x.dtype), float_zero_point)
         clamped, inside = _clamped(xp, levels, quant_min, quant_max)
