@@ -118,10 +118,11 @@ class Tensor(_TensorMethods):
         "_extra",
         "__weakref__",
     )
-    __array_ufunc__ = None  # NumPy defers to our reflected operators: np.ones(3) * t is a Tensor
     # A plain class attribute, cheap to read where gradients are accumulated: a dense tensor.
     # ops/sparse.py's SparseTensor (an embedding's gradient with sparse=True) says True.
     is_sparse = False
+    # Above ndarray's: NumPy's binary operators defer to ours (`np.ones(3) * t` is a Tensor with
+    # history), while its ufuncs take the tensor through __array__ and __array_wrap__ (below).
     __array_priority__ = 1000
 
     # ---- construction ------------------------------------------------------------------
@@ -543,6 +544,15 @@ class Tensor(_TensorMethods):
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
+
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy ufunc's result on tensors, as a tensor sharing its memory: `np.exp(t)` is a
+        tensor, as in PyTorch (a constant: NumPy's work is outside autograd, and a tensor that
+        requires grad is refused by __array__). Boolean results come back as uint8, PyTorch's
+        legacy (`np.isnan(t)` is a uint8 tensor there)."""
+        if array.dtype == bool:
+            array = array.astype("uint8")
+        return Tensor._from_array(array, numpy_backend)
 
     def __dlpack__(self, **kwargs: Any) -> Any:
         if self._requires_grad:
