@@ -13,7 +13,6 @@ Run: python survival_cox_glm_irls.py CHECKPOINT [--deterministic] (see cnn_custo
 
 import argparse
 import json
-import math
 
 import torch
 from torch.autograd.functional import hessian
