@@ -1009,6 +1009,40 @@ def test_unique_along_a_dim_orders_and_groups_nan_and_signed_zero_slices_as_torc
         assert result[2].tolist() == expected[2].tolist()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.unique(x),
+        lambda lib, x: x.unique(return_counts=True)[0],
+        lambda lib, x: lib.unique(x.view(4, 1), dim=0),
+        lambda lib, x: lib.unique_consecutive(x, return_inverse=True)[0],
+    ],
+    ids=["unique", "unique_method", "unique_dim", "unique_consecutive"],
+)
+def test_unique_values_of_a_differentiated_input_are_in_the_graph_with_no_derivative(call):
+    """As PyTorch's: the values require grad under its node's name (the inverse and counts
+    do not), and a backward through them raises NotImplementedError naming the op."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 1.0, 3.0, 2.0], requires_grad=True)
+        values = call(lib, x)
+        with lib.no_grad():
+            untracked = call(lib, x)
+        with pytest.raises(NotImplementedError) as error:
+            values.sum().backward()
+        inverse = lib.unique_consecutive(x, return_inverse=True, return_counts=True)
+        outcomes.append(
+            (
+                values.requires_grad,
+                values.grad_fn.name(),
+                untracked.requires_grad,
+                [t.requires_grad for t in inverse[1:]],
+                str(error.value),
+            )
+        )
+    assert outcomes[0] == outcomes[1]
+
+
 def test_index_copy_with_a_repeated_index_keeps_the_last_slice_as_torch_cpu():
     values = np.random.default_rng(0).standard_normal((4, 5))
     source = np.random.default_rng(1).standard_normal((4, 3))

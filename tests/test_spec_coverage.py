@@ -70,6 +70,18 @@ EXEMPT = {
         "random draws of category indices (not differentiable): their frequencies in "
         "tests/test_creation.py, per example under vmap in tests/test_vmap_randomness.py"
     ),
+    "chainrule.ops.indexing._Underived": (
+        "not an op of the library: the base of the nodes unique and unique_consecutive put "
+        "their values under (no derivative, as PyTorch's)"
+    ),
+    **{
+        f"chainrule.ops.indexing.{name}": (
+            "the values of unique / unique_consecutive in the graph with no derivative, as "
+            "PyTorch's: tests/test_indexing_semantics.py checks the node, requires_grad and "
+            "the NotImplementedError of a backward against torch"
+        )
+        for name in ("Unique2", "UniqueDim", "UniqueConsecutive")
+    },
     "chainrule.ops.dropout.DropoutMask": (
         "dropout's random mask as an op, used only while chainrule.compile captures (so a "
         "replay draws fresh numbers): compiled and eager dropout agree in tests/test_compile.py"

@@ -1810,6 +1810,40 @@ def _check_unique_dim(name: str, array: Array, dim: int) -> int:
     return dim
 
 
+class _Underived(Op):
+    """Values computed outside the graph and put in it, as PyTorch puts the values of unique
+    and unique_consecutive: they require grad where the input does, and a backward through
+    them raises NotImplementedError (no derivative is defined). Subclasses name PyTorch's node
+    and op."""
+
+    aten_name = ""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, values: Array) -> Array:
+        return values
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise NotImplementedError(f"the derivative for '{ctx.op.aten_name}' is not implemented.")
+
+
+class Unique2(_Underived):
+    aten_name = "_unique2"
+
+
+class UniqueDim(_Underived):
+    aten_name = "unique_dim"
+
+
+class UniqueConsecutive(_Underived):
+    aten_name = "unique_consecutive"
+
+
+def _in_graph(op: type, input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
+    """values, in the graph under `op` when input is being differentiated (apply decides)."""
+    return apply(op, (input,), values._array) if input.requires_grad else values
+
+
 def unique(
     input: Tensor,  # noqa: A002
     sorted: bool = True,  # noqa: A002
@@ -1869,7 +1903,7 @@ def unique(
             )
             inverse = inverse.reshape(-1)
     return _unique_result(
-        _wrap_like(input, values),
+        _in_graph(Unique2 if dim is None else UniqueDim, input, _wrap_like(input, values)),
         _wrap_like(input, inverse.astype(int64, copy=False)),
         _wrap_like(input, counts.astype(int64, copy=False)),
         return_inverse,
@@ -1921,7 +1955,7 @@ def unique_consecutive(
     if dim is None:
         inverse = inverse.reshape(array.shape)
     return _unique_result(
-        _wrap_like(input, values),
+        _in_graph(UniqueConsecutive, input, _wrap_like(input, values)),
         _wrap_like(input, inverse),
         _wrap_like(input, counts),
         return_inverse,
