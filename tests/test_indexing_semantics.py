@@ -394,6 +394,30 @@ def test_a_non_constant_pad_refuses_the_ranks_pytorch_has_no_kernel_for(mode, nd
             lib.nn.functional.pad(lib.ones((3,) * ndim), (1,) * pad_length, mode=mode)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "shape, pad",
+    [
+        ((1, 0, 4), (1, 1)),  # an empty channel dimension
+        ((0, 4), (1, 1)),  # unbatched: nothing may be empty
+        ((1, 2, 0), (0, 0)),  # the padded dimension empty
+        ((1, 0, 3, 4), (1, 1, 1, 1)),
+        ((0, 2, 4), (1, 1)),  # an empty batch is fine
+        ((0, 1, 3, 4), (1, 1, 1, 1)),
+    ],
+)
+def test_reflect_and_replicate_pads_allow_only_an_empty_batch_as_torch(mode, shape, pad):
+    """PyTorch's reflection and replication kernels refuse an empty non-batch dimension
+    (circular pads what it can); an empty batch pads to an empty result."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        try:
+            outcomes.append(tuple(lib.nn.functional.pad(lib.zeros(shape), pad, mode=mode).shape))
+        except RuntimeError as error:
+            outcomes.append("non-zero dimensions" in str(error))
+    assert outcomes[0] == outcomes[1]
+
+
 # ---- x[key] -------------------------------------------------------------------------------------
 
 BAD_KEYS = [

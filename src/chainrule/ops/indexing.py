@@ -2593,6 +2593,12 @@ def pad(
                 f"tensor (mode '{mode}' pads {count} dimensions of a {count + 1}D or "
                 f"{count + 2}D input)"
             )
+        batch = 1 if ndim == count + 2 else 0  # only a batch dimension may be empty
+        if mode != "circular" and 0 in shape[batch:]:
+            raise ShapeError(
+                f"pad: Expected {count + 1}D or {count + 2}D (batch mode) tensor with possibly 0 "
+                f"batch size and other non-zero dimensions for input, but got: {list(shape)}"
+            )
     for dim, ((before, after), size) in enumerate(zip(widths, shape)):
         if size + before + after < 0:
             raise ShapeError(
