@@ -1045,7 +1045,8 @@ def test_unique_along_a_dim_orders_and_groups_nan_and_signed_zero_slices_as_torc
 )
 def test_unique_values_of_a_differentiated_input_are_in_the_graph_with_no_derivative(call):
     """As PyTorch's: the values require grad under its node's name (the inverse and counts
-    do not), and a backward through them raises NotImplementedError naming the op."""
+    do not), a backward through them raises NotImplementedError naming the op, and so does a
+    tangent in forward mode."""
     outcomes = []
     for lib in (chainrule, torch):
         x = lib.tensor([1.0, 1.0, 3.0, 2.0], requires_grad=True)
@@ -1055,6 +1056,10 @@ def test_unique_values_of_a_differentiated_input_are_in_the_graph_with_no_deriva
         with pytest.raises(NotImplementedError) as error:
             values.sum().backward()
         inverse = lib.unique_consecutive(x, return_inverse=True, return_counts=True)
+        with lib.autograd.forward_ad.dual_level():  # no forward derivative either
+            dual = lib.autograd.forward_ad.make_dual(x.detach(), lib.ones(4, dtype=x.dtype))
+            with pytest.raises(NotImplementedError):
+                call(lib, dual)
         outcomes.append(
             (
                 values.requires_grad,

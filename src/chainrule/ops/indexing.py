@@ -1840,8 +1840,9 @@ class UniqueConsecutive(_Underived):
 
 
 def _in_graph(op: type, input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
-    """values, in the graph under `op` when input is being differentiated (apply decides)."""
-    return apply(op, (input,), values._array) if input.requires_grad else values
+    """values, in the graph under `op` when input is being differentiated, in reverse or
+    forward mode (apply decides; a tangent meets the missing jvp and raises, as PyTorch's)."""
+    return apply(op, (input,), values._array)
 
 
 def unique(
