@@ -228,6 +228,31 @@ def test_lstsq_returns_torchs_fields_for_each_driver(driver, shapes):
     assert not mine.singular_values.requires_grad
 
 
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((2, 3, 2), (2, 3)),  # A's batch of vectors
+        ((2, 3, 2), (3, 1)),  # a matrix of one dimension fewer: not broadcast, refused
+        ((2, 3, 2), (2, 1)),
+        ((2, 3, 2), (3,)),  # two dimensions fewer
+        ((3, 2), (2, 3, 1)),  # B of more dimensions than A
+        ((3, 2), (4,)),
+        ((3, 2), (3,)),
+        ((2, 3, 2), (1, 3, 4)),  # same rank: the batches broadcast
+    ],
+)
+def test_lstsq_takes_torchs_right_hand_sides_and_refuses_the_others(shapes):
+    A, B = random(*shapes[0]), random(*shapes[1], seed=1)
+    try:
+        expected = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B)).solution
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            chainrule.linalg.lstsq(tensor(A), tensor(B))
+        return
+    mine = chainrule.linalg.lstsq(tensor(A), tensor(B)).solution
+    np.testing.assert_allclose(mine.numpy(), expected.numpy(), atol=1e-10)
+
+
 def test_lstsq_of_a_rank_deficient_matrix_is_the_minimum_norm_solution():
     A = np.array([[1.0, 0.0], [0.0, 1e-3], [0.0, 0.0]])
     B = np.ones((3, 1))

@@ -525,10 +525,9 @@ def _draw_reduction_edges(seed: int):
         # of an empty int tensor, amax of a complex (2, 0) over dim 0 return, and median()
         # of an empty bool tensor returns an uninitialised value; chainrule refuses the dtype)
         return label, None
-    if dtype == "complex64" and (name == "logcumsumexp" or result_dtype not in (None, "complex64")):
-        # (left: chainrule has no complex logcumsumexp (see round 3); and a real dtype= for a
-        # complex input discards the imaginary part, a cast whose gradient at inf PyTorch
-        # gives as nan + nanj)
+    if dtype == "complex64" and result_dtype not in (None, "complex64"):
+        # (left: a real dtype= for a complex input discards the imaginary part, a cast whose
+        # gradient at inf PyTorch gives as nan + nanj)
         return label, None
     if name in ("var_mean", "std_mean") and np.isinf(values).any():
         # (left: PyTorch's var_mean computes its mean by Welford's update, whose inf - inf

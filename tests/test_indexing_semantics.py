@@ -394,6 +394,30 @@ def test_a_non_constant_pad_refuses_the_ranks_pytorch_has_no_kernel_for(mode, nd
             lib.nn.functional.pad(lib.ones((3,) * ndim), (1,) * pad_length, mode=mode)
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "shape, pad",
+    [
+        ((1, 0, 4), (1, 1)),  # an empty channel dimension
+        ((0, 4), (1, 1)),  # unbatched: nothing may be empty
+        ((1, 2, 0), (0, 0)),  # the padded dimension empty
+        ((1, 0, 3, 4), (1, 1, 1, 1)),
+        ((0, 2, 4), (1, 1)),  # an empty batch is fine
+        ((0, 1, 3, 4), (1, 1, 1, 1)),
+    ],
+)
+def test_reflect_and_replicate_pads_allow_only_an_empty_batch_as_torch(mode, shape, pad):
+    """PyTorch's reflection and replication kernels refuse an empty non-batch dimension
+    (circular pads what it can); an empty batch pads to an empty result."""
+    outcomes = []
+    for lib in (torch, chainrule):
+        try:
+            outcomes.append(tuple(lib.nn.functional.pad(lib.zeros(shape), pad, mode=mode).shape))
+        except RuntimeError as error:
+            outcomes.append("non-zero dimensions" in str(error))
+    assert outcomes[0] == outcomes[1]
+
+
 # ---- x[key] -------------------------------------------------------------------------------------
 
 BAD_KEYS = [
@@ -1007,6 +1031,45 @@ def test_unique_along_a_dim_orders_and_groups_nan_and_signed_zero_slices_as_torc
         assert str(result[0].tolist()) == str(expected[0].tolist())
         assert result[1].tolist() == expected[1].tolist()
         assert result[2].tolist() == expected[2].tolist()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.unique(x),
+        lambda lib, x: x.unique(return_counts=True)[0],
+        lambda lib, x: lib.unique(x.view(4, 1), dim=0),
+        lambda lib, x: lib.unique_consecutive(x, return_inverse=True)[0],
+    ],
+    ids=["unique", "unique_method", "unique_dim", "unique_consecutive"],
+)
+def test_unique_values_of_a_differentiated_input_are_in_the_graph_with_no_derivative(call):
+    """As PyTorch's: the values require grad under its node's name (the inverse and counts
+    do not), a backward through them raises NotImplementedError naming the op, and so does a
+    tangent in forward mode."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 1.0, 3.0, 2.0], requires_grad=True)
+        values = call(lib, x)
+        with lib.no_grad():
+            untracked = call(lib, x)
+        with pytest.raises(NotImplementedError) as error:
+            values.sum().backward()
+        inverse = lib.unique_consecutive(x, return_inverse=True, return_counts=True)
+        with lib.autograd.forward_ad.dual_level():  # no forward derivative either
+            dual = lib.autograd.forward_ad.make_dual(x.detach(), lib.ones(4, dtype=x.dtype))
+            with pytest.raises(NotImplementedError):
+                call(lib, dual)
+        outcomes.append(
+            (
+                values.requires_grad,
+                values.grad_fn.name(),
+                untracked.requires_grad,
+                [t.requires_grad for t in inverse[1:]],
+                str(error.value),
+            )
+        )
+    assert outcomes[0] == outcomes[1]
 
 
 def test_index_copy_with_a_repeated_index_keeps_the_last_slice_as_torch_cpu():

@@ -46,6 +46,21 @@ CALLS = {
     "normal with a negative std": lambda lib: lib.normal(0.0, -1.0, (2,)),
     "normal_ with a negative std": lambda lib: lib.empty(2).normal_(0.0, -0.5),
     "init.normal_ with a negative std": lambda lib: lib.nn.init.normal_(lib.empty(2), std=-1.0),
+    # polar promotes nothing: mixed precisions, integers and complex operands are refused.
+    "polar of float64 and float32": lambda lib: lib.polar(
+        lib.ones(2, dtype=lib.float64), lib.ones(2)
+    ),
+    "polar of integers": lambda lib: lib.polar(lib.ones(2, dtype=lib.long), lib.ones(2)),
+    "polar of complex": lambda lib: lib.polar(lib.ones(2) + 0j, lib.ones(2) + 0j),
+    "polar of a number": lambda lib: lib.polar(lib.ones(2), 1.0),
+    # softshrink's lambda must fit the dtype's range, and neither shrink has integer kernels.
+    "softshrink with a negative lambda": lambda lib: FUNCTIONAL[lib].softshrink(lib.ones(2), -0.5),
+    "softshrink with a lambda past float32": lambda lib: FUNCTIONAL[lib].softshrink(
+        lib.ones(2), 1e39
+    ),
+    "Softshrink(-1)": lambda lib: lib.nn.Softshrink(-1.0)(lib.ones(2)),
+    "softshrink of integers": lambda lib: FUNCTIONAL[lib].softshrink(lib.tensor([1, 2])),
+    "hardshrink of integers": lambda lib: FUNCTIONAL[lib].hardshrink(lib.tensor([1, 2])),
 }
 
 MESSAGES = {
@@ -59,6 +74,20 @@ MESSAGES = {
     "init.uniform_ with a > b": lambda lib: lib.nn.init.uniform_(lib.empty(2), 3, 1),
 }
 
+# The same refusals, whose text chainrule prefixes with the op's name.
+MESSAGE_GISTS = {
+    "softshrink of bfloat16 with a negative lambda": lambda lib: FUNCTIONAL[lib].softshrink(
+        lib.ones(2, dtype=lib.bfloat16), -1.0
+    ),
+    "softshrink of float64 with a negative lambda": lambda lib: FUNCTIONAL[lib].softshrink(
+        lib.ones(2, dtype=lib.float64), -0.25
+    ),
+    "polar of float32 and float64": lambda lib: lib.polar(
+        lib.ones(2), lib.ones(2, dtype=lib.float64)
+    ),
+    "polar of int64 and float32": lambda lib: lib.polar(lib.ones(2, dtype=lib.long), lib.ones(2)),
+}
+
 
 @pytest.mark.parametrize("call", MESSAGES.values(), ids=MESSAGES.keys())
 def test_the_message_is_torchs(call):
@@ -70,6 +99,15 @@ def test_the_message_is_torchs(call):
     with pytest.raises(RuntimeError) as ours:
         call(chainrule)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("call", MESSAGE_GISTS.values(), ids=MESSAGE_GISTS.keys())
+def test_the_message_is_torchs_after_the_ops_name(call):
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(chainrule)
+    assert str(ours.value).split(": ", 1)[1] == str(theirs.value)
 
 
 def test_a_zero_std_is_accepted_and_the_stream_is_untouched_by_a_refusal():

@@ -586,11 +586,13 @@ def test_meshgrid_without_indexing_warns_and_uses_ij():
 
 
 def test_non_differentiable_results_do_not_require_grad():
-    """As PyTorch's (unique and histogram are recorded, their backward raising: see
-    test_torch_gaps.py's RECORDED_WITHOUT_DERIVATIVE)."""
+    """As PyTorch's (unique's values and histogram's counts are recorded, their backward
+    raising: test_torch_gaps.py's RECORDED_WITHOUT_DERIVATIVE; unique's inverse and counts are
+    not)."""
     for lib in (chainrule, torch):
         x = lib.tensor([3.0, 1.0, 3.0], requires_grad=True)
         results = [
+            *lib.unique(x, return_inverse=True, return_counts=True)[1:],
             lib.searchsorted(lib.tensor([1.0, 2.0]), x),
             lib.histc(x, 3),
             lib.isin(x, x),

@@ -143,6 +143,13 @@ REDUCTIONS = [
     _unary("prod", lambda z: z.prod(1), lambda z: z.prod(1), shapes=[((2, 3),)]),
     _unary("cumprod", lambda z: z.cumprod(1), lambda z: z.cumprod(1), shapes=[((2, 3),)]),
     _unary("cumsum", lambda z: z.cumsum(0), lambda z: z.cumsum(0), shapes=[((2, 3),)]),
+    # log(cumsum(exp(z))), holomorphic; the branch of each imaginary part is PyTorch's
+    _unary(
+        "logcumsumexp",
+        lambda z: chainrule.logcumsumexp(z, -1),
+        lambda z: torch.logcumsumexp(z, -1),
+        shapes=[((2, 4),), ((),)],
+    ),
     _unary("var", chainrule.var, torch.var, shapes=[((2, 3),)]),
     # The real parts are shifted out (the imaginary part is the sum's principal argument).
     _unary(

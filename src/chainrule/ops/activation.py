@@ -23,7 +23,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import current_level
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
 from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
@@ -1046,11 +1046,14 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         >>> F.softshrink(chainrule.tensor([-2.0, 0.3, 2.0]), 0.5)
         tensor([-1.5000,  0.0000,  1.5000])
     """
-    if lambd < 0:
-        raise ValueError(
-            f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
-        )
     refuse_complex("softshrink", input)
+    input = _require_floating("softshrink", input)  # noqa: A001 - no integer kernel to promote into
+    largest = dtypes.finfo(input.dtype).max
+    if not 0 <= float(lambd) <= largest:  # PyTorch's range: one the dtype cannot hold too
+        raise DomainError(
+            f"softshrink: lambda must be in range [0, {largest:g}] for input dtype "
+            f"{dtypes.scalar_type_name(input.dtype)}, but found {float(lambd):g}"
+        )
     x = piecewise_input(input)
     inside = (x >= -lambd) & (x <= lambd)  # PyTorch's test: a nan is outside, and stays nan
     return named(where(inside, 0.0, where(x > lambd, x - lambd, x + lambd)), "SoftshrinkBackward0")
@@ -1073,6 +1076,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-2.,  0.,  2.])
     """
     refuse_complex("hardshrink", input)
+    input = _require_floating("hardshrink", input)  # noqa: A001
     x = piecewise_input(input)
     out = where((x >= -lambd) & (x <= lambd), 0.0, x)  # a nan stays nan, as in PyTorch
     return named(out, "HardshrinkBackward0")

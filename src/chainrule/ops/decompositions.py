@@ -1165,6 +1165,28 @@ def _is_vector_rhs(A: Any, B: Any) -> bool:  # noqa: N803
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
 
 
+def _check_lstsq_shapes(A: Any, B: Any) -> None:  # noqa: N803
+    """PyTorch's shapes for lstsq: B has A's rank (a batch of matrices, broadcasting) or one
+    less, and then is exactly A's batch of right-hand-side vectors; nothing else broadcasts."""
+    shapes = f"(A shape {tuple(A.shape)}, B shape {tuple(B.shape)})"
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise ShapeError(
+            "linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            f"(input.dim() - other.dim()) <= 1 {shapes}"
+        )
+    m = A.shape[-2]
+    if B.ndim == 1 and B.shape[0] != m:
+        raise ShapeError(f"linalg.lstsq: input.size(-2) should match other.size(-1) {shapes}")
+    if B.ndim > 1 and not _is_vector_rhs(A, B):
+        if B.shape[-2] != m:
+            raise ShapeError(f"linalg.lstsq: input.size(-2) should match other.size(-2) {shapes}")
+        if A.ndim != B.ndim:  # a matrix B of lower rank: PyTorch reads it as vectors, which fail
+            raise ShapeError(
+                "linalg.lstsq: B of one dimension fewer than A must be A's batch of vectors, "
+                f"of shape A.shape[:-1] {shapes}"
+            )
+
+
 @autocast_policy(FLOAT32)
 def lstsq(
     A: Tensor,  # noqa: N803
@@ -1214,14 +1236,10 @@ def lstsq(
         raise RuntimeError(
             f"linalg.lstsq: parameter `driver` should be one of {_LSTSQ_DRIVERS}, got {driver!r}"
         )
+    _check_lstsq_shapes(A, B)
     vector = _is_vector_rhs(A, B)
     rhs = unsqueeze(B, -1) if vector else B
     m, n = A.shape[-2], A.shape[-1]
-    if rhs.shape[-2] != m:
-        raise ShapeError(
-            f"linalg.lstsq: input.size(-2) should match other.size(-2) (A shape "
-            f"{tuple(A.shape)}, B shape {tuple(B.shape)})"
-        )
     if rcond is not None:
         rcond = float(rcond)
     pseudo = pinv(A, rtol=rcond)

@@ -3090,6 +3090,26 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
         tensor([2.+0.j])
     """
+    for name, value in (("abs", abs), ("angle", angle)):
+        if not isinstance(value, Tensor):
+            kind = type(value).__name__
+            raise TypeError(f"polar(): argument '{name}' must be Tensor, not {kind}")
+    # PyTorch promotes neither operand: integers, complex and mixed precisions are refused.
+    names = [dtypes.scalar_type_name(value.dtype) for value in (abs, angle)]
+    if any(value._array.dtype.kind not in "fV" for value in (abs, angle)) or any(
+        value.dtype == dtypes.bfloat16 for value in (abs, angle)
+    ):
+        raise DTypeError(
+            f"polar: Expected both inputs to be Half, Float or Double tensors but got {names[0]} "
+            f"and {names[1]}"
+        )
+    if abs.dtype != angle.dtype:
+        raise DTypeError(
+            f"polar: Expected object of scalar type {names[0]} but got scalar type {names[1]} "
+            "for second argument"
+        )
+    if abs.dtype == dtypes.float16 and abs.device.type == "cpu":  # PyTorch's CPU has no kernel
+        raise DTypeError("polar: \"polar_cpu\" not implemented for 'Half'")
     return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
 
 

@@ -1819,11 +1819,15 @@ class Unique2(Computed):
 
 
 class UniqueDim(Computed):
+    """unique's distinct slices along a dim, recorded as PyTorch's (UniqueDimBackward0)."""
+
     aten = "unique_dim"
     listed = True
 
 
 class UniqueConsecutive(Computed):
+    """unique_consecutive's values, recorded as PyTorch's (UniqueConsecutiveBackward0)."""
+
     aten = "unique_consecutive"
     listed = True
 
@@ -2577,6 +2581,12 @@ def pad(
                 f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input "
                 f"tensor (mode '{mode}' pads {count} dimensions of a {count + 1}D or "
                 f"{count + 2}D input)"
+            )
+        batch = 1 if ndim == count + 2 else 0  # only a batch dimension may be empty
+        if mode != "circular" and 0 in shape[batch:]:
+            raise ShapeError(
+                f"pad: Expected {count + 1}D or {count + 2}D (batch mode) tensor with possibly 0 "
+                f"batch size and other non-zero dimensions for input, but got: {list(shape)}"
             )
     for dim, ((before, after), size) in enumerate(zip(widths, shape)):
         if size + before + after < 0:

@@ -2004,11 +2004,42 @@ def _scan(xp: Any, x: Array, axis: int, combine: Any) -> Array:
     return out
 
 
+def _complex_log_add_exp(xp: Any, acc: Array, new: Array) -> Array:
+    """log(exp(acc) + exp(new)) for complex arrays, PyTorch's way: the operand with the larger
+    real part (new on a tie) keeps its imaginary part's branch and the other enters through
+    log1p(exp(smaller - larger)); a nan anywhere gives nan + nan j, and two -inf real parts
+    give -inf + 0j (where the phase is undetermined)."""
+    acc_larger = acc.real > new.real
+    larger = xp.where(acc_larger, acc, new)
+    smaller = xp.where(acc_larger, new, acc)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        out = xp.log1p(xp.exp(smaller - larger)) + larger
+    nothing = (larger.real == -xp.inf) & (smaller.real == -xp.inf)
+    out = xp.where(nothing, xp.asarray(complex(-math.inf, 0.0), out.dtype), out)
+    undefined = xp.isnan(acc) | xp.isnan(new)
+    return xp.where(undefined, xp.asarray(complex(math.nan, math.nan), out.dtype), out)
+
+
+def _complex_log_cum_sum_exp(xp: Any, x: Array, axis: int) -> Array:
+    """The running complex log-add-exp of x along `axis`, one step at a time from a start of
+    -inf + 0j: the branch each imaginary part lands on depends on the order of the additions,
+    and this is PyTorch's order (a tree of additions could end 2 pi away)."""
+    moved = xp.moveaxis(x, axis, 0)
+    out = xp.empty_like(moved)
+    running = xp.full(moved.shape[1:], complex(-math.inf, 0.0), moved.dtype)
+    for i in range(moved.shape[0]):
+        running = _complex_log_add_exp(xp, running, moved[i])
+        out[i] = running
+    return xp.moveaxis(out, 0, axis)
+
+
+@holomorphic
 class LogCumSumExp(Op):
     """log(cumsum(exp(x))) along `axis` (from the end when `reverse`), a running logaddexp that
     neither overflows nor underflows. Derivative, PyTorch's stable form: with g split into its
     positive and negative parts, grad = exp(x + L(log g+ - out)) - exp(x + L(log g- - out)), L
-    this scan in the other direction; the jvp likewise, from the tangent's two parts."""
+    this scan in the other direction; the jvp likewise, from the tangent's two parts. Complex
+    operands run the same rules as a holomorphic function (one part: log g is complex)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2020,6 +2051,10 @@ class LogCumSumExp(Op):
         xp = ctx.xp
         if x.ndim == 0:
             out = x.copy()
+        elif x.dtype.kind == "c":
+            flipped = xp.flip(x, axis) if reverse else x
+            out = _complex_log_cum_sum_exp(xp, flipped, axis)
+            out = xp.flip(out, axis).copy() if reverse else out
         elif reverse:
             out = xp.flip(_scan(xp, xp.flip(x, axis), axis, xp.logaddexp), axis).copy()
         else:
@@ -2047,8 +2082,11 @@ class LogCumSumExp(Op):
 def _signed_log_scan(v: Any, inner: Any, outer: Any, axis: int, reverse: bool) -> Any:
     """exp(outer) * running sum of v exp(inner), in log space: the positive and negative parts
     of v each through LogCumSumExp. Where a part is empty it holds the lowest float rather
-    than -inf (whose derivatives would be nan)."""
+    than -inf (whose derivatives would be nan). A complex v is one part: log v is complex."""
     lowest = dtypes.finfo(v.dtype).min
+    if v._array.dtype.kind == "c":
+        logs = where(v == 0, lowest, log(where(v == 0, 1.0, v)) + inner)
+        return exp(apply(complex_variant(LogCumSumExp), (logs,), axis, reverse) + outer)
     log_magnitude = log(where(v == 0, 1.0, _abs(v)))
     parts = []
     for side in (v > 0, v < 0):
@@ -2077,9 +2115,11 @@ def logcumsumexp(input: Tensor, dim: int | None = None, *, axis: int | None = No
         dim, _ = numpy_keywords("logcumsumexp", dim, None, axis, None)
     if dim is None:
         raise TypeError("logcumsumexp() missing 1 required positional argument: 'dim'")
-    _require_floating("logcumsumexp", input, "not implemented for integer or bool tensors.")
+    if input._array.dtype.kind != "c":
+        _require_floating("logcumsumexp", input, "not implemented for integer or bool tensors.")
     axis = normalize_dim("logcumsumexp", dim, input._array.ndim)
-    return apply(LogCumSumExp, (input,), axis, False)
+    op = LogCumSumExp if input._array.dtype.kind != "c" else complex_variant(LogCumSumExp)
+    return apply(op, (input,), axis, False)
 
 
 class CummaxIndex(Op):
@@ -3720,14 +3760,20 @@ return_types = _SimpleNamespace(
 
 
 class BincountWeighted(Computed):
+    """bincount's sums of weights, in the graph of the weights (no derivative)."""
+
     aten = "bincount"
 
 
 class HistogramddCounts(Computed):
+    """histogramdd's counts, in the graph of the points, edges and weights (no derivative)."""
+
     aten = "_histogramdd_from_bin_cts"
 
 
 class HistogramddEdges(Computed):
+    """histogramdd's bin edges of one dimension, in the graph of the points (no derivative)."""
+
     aten = "_histogramdd_bin_edges"
 
 
@@ -3868,6 +3914,8 @@ class HistogramEdges(NoDerivative):
 
 
 class HistogramEdgesGiven(Computed):
+    """histogram's edges when given as a tensor: a copy, in the graph (no derivative)."""
+
     aten = "histogram"
 
 
