@@ -1728,9 +1728,9 @@ def randn_like(
 
 
 def randint(
-    low: int,
-    high: int | None = None,
-    size: Sequence[int] = (),
+    low: int | None = None,
+    high: int | Sequence[int] | None = None,
+    size: Sequence[int] | None = None,
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
@@ -1740,8 +1740,9 @@ def randint(
     """Integers drawn uniformly from [low, high); `randint(high, size)` starts at 0, as PyTorch.
 
     Args:
-        low (int): the smallest value (or `high`, when `high` is not given).
-        high (int, optional): the bound, excluded.
+        low (int, optional): the smallest value, default 0 (or `high`, when `high` is not
+            given).
+        high (int): the bound, excluded (`randint(high=5, size=(2,))` as PyTorch takes it).
         size (sequence of ints): the shape.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): default int64.
@@ -1760,9 +1761,17 @@ def randint(
         chainrule.Size([2, 2])
     """
     if isinstance(high, (tuple, list)):  # randint(high, size)
+        if size is not None or low is None:
+            raise TypeError("randint() received an invalid combination of arguments")
         low, high, size = 0, low, high
     elif high is None:
+        if low is None:
+            raise TypeError('randint() missing 1 required positional arguments: "high"')
         low, high = 0, low
+    elif low is None:  # randint(high=5, size=...)
+        low = 0
+    if size is None:
+        raise TypeError('randint() missing 1 required positional arguments: "size"')
     if low >= high:
         raise DomainError(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"

@@ -43,7 +43,7 @@ from chainrule.ops import (
     views,
 )
 from chainrule.ops import complex as complex_ops
-from chainrule.ops.arguments import Number, normalize_size
+from chainrule.ops.arguments import Number, normalize_size, size_by_keyword
 from chainrule.ops.op import named
 
 if TYPE_CHECKING:  # annotations only
@@ -699,7 +699,6 @@ class TensorMethods:
     tile = shape.tile
     flip = shape.flip
     roll = shape.roll
-    split = shape.split
     chunk = shape.chunk
     unbind = shape.unbind
     narrow = indexing.narrow
@@ -823,9 +822,16 @@ class TensorMethods:
         """`clamp(self, max=max)`: every element at most `max`."""
         return elementwise.clamp(self, max=max)
 
-    def sum_to_size(self, *size: _int | Sequence[_int]) -> Tensor:
+    def sum_to_size(self, *size: _int | Sequence[_int], **keywords: Sequence[_int]) -> Tensor:
         """Sum over the broadcast dimensions down to `size` (the transpose of `expand`)."""
+        if keywords:
+            size = size_by_keyword("sum_to_size", "size", size, keywords)
         return shape.sum_to(self, normalize_size(size))
+
+    def split(self, split_size: _int | Sequence[_int], dim: _int = 0) -> tuple[Tensor, ...]:
+        """torch.split as a method; PyTorch names its first argument `split_size` here (and
+        `split_size_or_sections` in the function)."""
+        return shape.split(self, split_size, dim)
 
     def new_tensor(self, data: object, **kwargs: object) -> Tensor:
         """A new tensor from `data`, with this tensor's dtype and device by default."""
@@ -835,6 +841,8 @@ class TensorMethods:
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
+        if "size" in kwargs:  # PyTorch's keyword form, `x.new_zeros(size=(2, 3))`
+            size = size_by_keyword("new_zeros", "size", size, {"size": kwargs.pop("size")})
         out = creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
         return creation.batched_like(out, self)  # under vmap: per example, as torch
 
@@ -842,6 +850,8 @@ class TensorMethods:
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
+        if "size" in kwargs:  # PyTorch's keyword form, `x.new_ones(size=(2, 3))`
+            size = size_by_keyword("new_ones", "size", size, {"size": kwargs.pop("size")})
         out = creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
         return creation.batched_like(out, self)  # under vmap: per example, as torch
 
@@ -856,6 +866,8 @@ class TensorMethods:
         self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
     ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
+        if "size" in kwargs:  # PyTorch's keyword form, `x.new_empty(size=(2, 3))`
+            size = size_by_keyword("new_empty", "size", size, {"size": kwargs.pop("size")})
         out = creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
         return creation.batched_like(out, self)  # under vmap: per example, as torch
 
@@ -1031,9 +1043,16 @@ class TensorMethods:
             "as_strided_", self, strided.as_strided, size, stride, storage_offset
         )
 
-    def resize_(self, *sizes: _int | Sequence[_int], memory_format: object = None) -> Tensor:
+    def resize_(
+        self,
+        *sizes: _int | Sequence[_int],
+        memory_format: object = None,
+        **keywords: Sequence[_int],
+    ) -> Tensor:
         """In place: take shape `sizes`; the first elements (row-major) keep their values, any
         new ones are uninitialised. Refused for tensors that require grad. Returns self."""
+        if keywords:
+            sizes = size_by_keyword("resize_", "size", sizes, keywords)
         return method_extras.resize_(self, normalize_size(sizes))
 
     def set_(
