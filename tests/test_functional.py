@@ -569,6 +569,40 @@ def test_causal_attention_ignores_what_the_mask_hides_as_pytorch(shape, bad):
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("lengths", [(2, 5), (5, 3), (4, 4)], ids=["L<S", "L>S", "L=S"])
+@pytest.mark.parametrize("variant", ["causal_upper_left", "causal_lower_right"])
+def test_causal_bias_masks_attention_as_torch(variant, lengths):
+    """torch.nn.attention.bias: the triangle anchored top-left (is_causal's) or bottom-right
+    (a cached decoder step's: the last query sees every key). Values, gradients and the
+    materialised mask are PyTorch's; a lower-right mask with more queries than keys leaves
+    the first rows empty (0 here as there) and warns as PyTorch does."""
+    import torch.nn.attention.bias as torch_bias
+
+    import chainrule.nn.attention.bias as our_bias
+
+    length, source = lengths
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal((2, 3, n, 4)) for n in (length, source, source))
+    results, masks = [], []
+    for lib, module in ((chainrule, our_bias), (torch, torch_bias)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bias = getattr(module, variant)(length, source)
+        assert len(caught) == (variant == "causal_lower_right" and length > source)
+        masks.append(bias._materialize().numpy())
+        inputs = [lib.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = lib.nn.functional.scaled_dot_product_attention(*inputs, attn_mask=bias, scale=0.7)
+        (out * lib.tensor(np.sin(np.arange(out.numel())).reshape(out.shape))).sum().backward()
+        results.append([out.detach().numpy(), *(t.grad.numpy() for t in inputs)])
+        with pytest.raises(ValueError, match="should not be used with causal=True"):
+            lib.nn.functional.scaled_dot_product_attention(*inputs, attn_mask=bias, is_causal=True)
+        with pytest.raises(AssertionError, match="only supports 2D"):
+            getattr(module, variant)(length)
+    np.testing.assert_array_equal(*masks)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "mask_shape", [(5, 6), (2, 1, 5, 6), (1, 1, 1, 6)], ids=["2-D", "4-D", "broadcast row"]
 )

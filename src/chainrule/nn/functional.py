@@ -32,6 +32,8 @@ from chainrule.errors import (
     IndexRangeError,
     ShapeError,
 )
+from chainrule.nn.attention.bias import CausalBias as _CausalBias
+from chainrule.nn.attention.bias import CausalVariant as _CausalVariant
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -3686,7 +3688,8 @@ def scaled_dot_product_attention(
         query (Tensor): (*, L, E).
         key (Tensor): (*, S, E).
         value (Tensor): (*, S, Ev).
-        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S).
+        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S); or a
+            CausalBias of torch.nn.attention.bias (`causal_lower_right(L, S)`).
         dropout_p (float): dropout on the attention weights (pass 0 in evaluation).
         is_causal (bool): query i attends to key positions j <= i only. With `attn_mask`
             too, both apply where PyTorch's CPU flash kernel would run (a 2-D or 4-D mask
@@ -3708,6 +3711,14 @@ def scaled_dot_product_attention(
                 [0.5000],
                 [1.0000]])
     """
+    if isinstance(attn_mask, _CausalBias):  # as PyTorch dispatches one on the CPU
+        if is_causal:
+            raise ValueError("CausalBias should not be used with causal=True")
+        same_length = attn_mask.seq_len_q == attn_mask.seq_len_kv
+        if attn_mask.variant == _CausalVariant.UPPER_LEFT or same_length:
+            attn_mask, is_causal = None, True
+        else:
+            attn_mask = attn_mask._materialize(query.device)
     _refuse_complex("scaled_dot_product_attention", query, key, value)  # no complex softmax
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
