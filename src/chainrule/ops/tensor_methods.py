@@ -100,6 +100,30 @@ def _reflected(function: Callable, arrays_only: bool = False) -> Callable:
     return functools.update_wrapper(operator, function)  # its name, doc and typed signature
 
 
+def _new_filled(
+    tensor: Tensor,
+    name: str,
+    make: Callable[..., Tensor],
+    size: tuple,
+    dtype: dtype | None,
+    device: Device | str | None,
+    requires_grad: _bool,
+    keywords: dict,
+) -> Tensor:
+    """new_zeros / new_ones / new_empty: `size` positionally or as PyTorch's `size=`; the
+    tensor's dtype and device unless given; a leaf that requires grad when asked (an
+    adversarial `delta = x.new_zeros(x.shape, requires_grad=True)`)."""
+    if "size" in keywords:  # PyTorch's keyword form, `x.new_zeros(size=(2, 3))`
+        size = size_by_keyword(name, "size", size, {"size": keywords.pop("size")})
+    out = make(
+        *size,
+        dtype=dtype or tensor.dtype,
+        device=device or tensor.device,
+        requires_grad=requires_grad,
+    )
+    return creation.batched_like(out, tensor)  # under vmap: per example, as torch
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
@@ -833,43 +857,82 @@ class TensorMethods:
         `split_size_or_sections` in the function)."""
         return shape.split(self, split_size, dim)
 
-    def new_tensor(self, data: object, **kwargs: object) -> Tensor:
+    def new_tensor(
+        self,
+        data: object,
+        *,
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
+    ) -> Tensor:
         """A new tensor from `data`, with this tensor's dtype and device by default."""
-        return creation.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
+        out = creation.tensor(
+            data,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+        return out
 
     def new_zeros(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
-        if "size" in kwargs:  # PyTorch's keyword form, `x.new_zeros(size=(2, 3))`
-            size = size_by_keyword("new_zeros", "size", size, {"size": kwargs.pop("size")})
-        out = creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_zeros", creation.zeros, size, dtype, device, requires_grad, kwargs
+        )
 
     def new_ones(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
-        if "size" in kwargs:  # PyTorch's keyword form, `x.new_ones(size=(2, 3))`
-            size = size_by_keyword("new_ones", "size", size, {"size": kwargs.pop("size")})
-        out = creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_ones", creation.ones, size, dtype, device, requires_grad, kwargs
+        )
 
     def new_full(
-        self, size: Sequence[_int], fill_value: Number, dtype: dtype | None = None, **kwargs: object
+        self,
+        size: Sequence[_int],
+        fill_value: Number,
+        *,
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
-        out = creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        out = creation.full(
+            size,
+            fill_value,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
         return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_empty(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
-        if "size" in kwargs:  # PyTorch's keyword form, `x.new_empty(size=(2, 3))`
-            size = size_by_keyword("new_empty", "size", size, {"size": kwargs.pop("size")})
-        out = creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_empty", creation.empty, size, dtype, device, requires_grad, kwargs
+        )
 
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
