@@ -105,8 +105,50 @@ def test_factories_can_make_leaves_that_require_grad(lib):
         lib.ones(2, requires_grad=True),
         lib.full((2,), 2.0, requires_grad=True),
         lib.randn(2, requires_grad=True),
+        lib.rand_like(lib.ones(2), requires_grad=True),
+        lib.randn_like(lib.ones(2), requires_grad=True),
+        lib.normal(0.0, 1.0, (2,), requires_grad=True),
+        lib.asarray([1.0, 2.0], requires_grad=True),
+        lib.ones(2).new_empty_strided((2,), (1,), requires_grad=True),
     ):
-        assert x.requires_grad and x.is_leaf
+        assert x.requires_grad and x.is_leaf  # rand_like, randn_like, normal dropped the flag
+
+
+def test_asarray_shares_copies_and_sets_requires_grad_as_torch():
+    """torch.asarray (not as_tensor): `copy=True` copies, `copy=False` refuses what cannot be
+    shared, `requires_grad=` makes a leaf or detaches, and an unset requires_grad keeps a
+    tensor's own (PyTorch warns once that the default changed)."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        array = np.ones(2, dtype=np.float32)
+        shared, copied = lib.asarray(array), lib.asarray(array, copy=True)
+        array[0] = 5.0
+        leaf = lib.ones(2, requires_grad=True)
+        detached = lib.asarray(leaf, requires_grad=False)
+        plain = lib.ones(2)
+        made = lib.asarray(plain, requires_grad=True)
+        cast = lib.asarray(plain, dtype=lib.float64)
+        refusals = []
+        for call in (
+            lambda lib=lib: lib.asarray([1.0], copy=False),
+            lambda lib=lib, plain=plain: lib.asarray(plain, dtype=lib.float64, copy=False),
+        ):
+            with pytest.raises(ValueError) as error:
+                call()
+            refusals.append(str(error.value))
+        outcomes.append(
+            (
+                shared.tolist(),
+                copied.tolist(),
+                detached.requires_grad,
+                detached.data_ptr() == leaf.data_ptr(),
+                made is plain and plain.requires_grad and made.is_leaf,
+                dtype_name(cast.dtype),
+                lib.asarray(leaf) is leaf,
+                refusals,
+            )
+        )
+    assert outcomes[0] == outcomes[1]
 
 
 @LIBS

@@ -123,7 +123,61 @@ def as_tensor(
     return _finish(to_array(data, backend, _numpy_dtype(dtype), copy=False), False)
 
 
-asarray = as_tensor
+def asarray(
+    obj: object,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    copy: bool | None = None,
+    requires_grad: bool | None = None,
+) -> Tensor:
+    """`obj` as a tensor, as torch.asarray: shared with `obj` (a tensor or an array) when its
+    dtype and device allow, copied otherwise or with `copy=True`; `copy=False` refuses what
+    cannot be shared.
+
+    Args:
+        obj (object): a tensor, an array, a scalar or a (nested) sequence.
+        dtype (dtype, optional): default: `obj`'s (inferred for Python data).
+        device (device or str, optional): default: `obj`'s, else the CPU.
+        copy (bool, optional): True always copies, False never does (refusing), None copies
+            only when it must.
+        requires_grad (bool, optional): whether the result records operations; unset, a
+            tensor `obj` keeps its own (with PyTorch's warning that the default changed).
+
+    Returns:
+        Tensor: `obj`'s values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.asarray([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(obj, Tensor):
+        out = obj
+        if copy:
+            out = obj.to(device=device, dtype=dtype, copy=True)
+        elif dtype is not None or device is not None:
+            out = obj.to(device=device, dtype=dtype)
+            if copy is False and out._array is not obj._array:
+                raise ValueError(
+                    f"can't alias tensor with dtype '{scalar_type_name(obj.dtype)}' into dtype "
+                    f"'{scalar_type_name(out.dtype)}'."
+                )
+        if requires_grad is None:
+            if obj.requires_grad:  # PyTorch's TORCH_WARN_ONCE
+                warn_once(
+                    "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad "
+                    "instead of False. Pass requires_grad=False explicitly to get the old "
+                    "behavior and silence this warning."
+                )
+            return out
+        if not requires_grad:
+            return out.detach() if out.requires_grad else out
+        return out if out.requires_grad else out.requires_grad_(True)
+    if copy is False and not is_array(obj):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+    out = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype, device)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def from_numpy(array: Array) -> Tensor:
@@ -1674,6 +1728,7 @@ def rand_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`.
@@ -1682,6 +1737,7 @@ def rand_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
+        requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
             (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
@@ -1695,7 +1751,8 @@ def rand_like(
     """
     device = kwargs.get("device") or input.device
     out = rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randn_like(
@@ -1703,6 +1760,7 @@ def randn_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Standard normal samples with the shape (and by default the dtype and device) of `input`.
@@ -1711,6 +1769,7 @@ def randn_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
+        requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
             (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
@@ -1724,7 +1783,8 @@ def randn_like(
     """
     device = kwargs.get("device") or input.device
     out = randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randint(
@@ -1897,6 +1957,7 @@ def normal(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Normal samples with the given mean and standard deviation; `mean` and `std` may be tensors
@@ -1909,8 +1970,8 @@ def normal(
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): for number `mean` and `std`; default `get_default_dtype()`
             (tensors keep their dtype).
-        **kwargs: PyTorch's `out`, `device`, `layout`, `pin_memory` and `requires_grad`, accepted
-            and ignored.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `out`, `device`, `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of the broadcast shape of `mean` and `std`, or `size`.
@@ -1934,7 +1995,8 @@ def normal(
         return (noise * std + mean).detach().to(like.dtype)  # (mean's dtype, as PyTorch's)
     if size is None:
         raise TypeError("normal: size is required when mean and std are numbers")
-    return randn(size, generator=generator, dtype=dtype) * std + mean
+    out = randn(size, generator=generator, dtype=dtype) * std + mean
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def check_std(std: float | Tensor) -> None:

@@ -1229,11 +1229,19 @@ class TensorMethods:
         stride: Sequence[_int],
         *,
         dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
         **kwargs: object,
     ) -> Tensor:
         """An uninitialised tensor of this size and stride, of this tensor's dtype and device
         by default."""
-        return strided.empty_strided(size, stride, dtype=dtype or self.dtype, device=self.device)
+        return strided.empty_strided(
+            size,
+            stride,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
 
     def new(self, *args: object) -> Tensor:
         """PyTorch's legacy constructor with this tensor's dtype and device: new(data) copies,
