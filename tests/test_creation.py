@@ -110,6 +110,7 @@ def test_factories_can_make_leaves_that_require_grad(lib):
         lib.normal(0.0, 1.0, (2,), requires_grad=True),
         lib.asarray([1.0, 2.0], requires_grad=True),
         lib.ones(2).new_empty_strided((2,), (1,), requires_grad=True),
+        lib.randint_like(lib.ones(2), 5, requires_grad=True),
     ):
         assert x.requires_grad and x.is_leaf  # rand_like, randn_like, normal dropped the flag
 
@@ -339,7 +340,11 @@ def test_manual_seed_makes_draws_reproducible(lib):
 @LIBS
 def test_generator_objects_are_independent_streams(lib):
     def draw(generator):
-        return lib.randn(4, generator=generator), lib.randint(0, 9, (3,), generator=generator)
+        return (
+            lib.randn(4, generator=generator),
+            lib.randint(0, 9, (3,), generator=generator),
+            lib.randint_like(lib.ones(5), 9, generator=generator),  # dropped the generator
+        )
 
     first = draw(lib.Generator().manual_seed(7))
     lib.manual_seed(0)

@@ -1887,7 +1887,15 @@ def check_random_bounds(low: int, high: int, dtype: dtypes.dtype) -> None:
         raise DomainError(f"to - 1 is out of bounds for {c_name}")
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: object) -> Tensor:  # noqa: A002
+def randint_like(
+    input: Tensor,  # noqa: A002
+    low: int,
+    high: int | None = None,
+    *,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+    **kwargs: object,
+) -> Tensor:
     """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
     device of `input`.
 
@@ -1895,6 +1903,8 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         input (Tensor): the tensor whose shape, dtype and device are copied.
         low (int): the smallest value (or `high`, when `high` is not given).
         high (int, optional): the bound, excluded.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        requires_grad (bool): make the result a leaf that records operations (floating only).
         **kwargs: `dtype` and `device` override `input`'s; `memory_format` as `zeros_like`'s.
 
     Returns:
@@ -1907,8 +1917,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
     """
     dtype = kwargs.get("dtype") or input.dtype
     device = kwargs.get("device") or input.device
-    out = randint(low, high, input.shape, dtype=dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = randint(low, high, input.shape, generator=generator, dtype=dtype, device=device)
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randperm(
