@@ -4,6 +4,8 @@ reproducibility are compared)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -113,6 +115,27 @@ def test_factories_can_make_leaves_that_require_grad(lib):
         lib.randint_like(lib.ones(2), 5, requires_grad=True),
     ):
         assert x.requires_grad and x.is_leaf  # rand_like, randn_like, normal dropped the flag
+
+
+@LIBS
+def test_factories_write_into_out_as_torch(lib):
+    """`torch.zeros(3, out=buffer)` fills the buffer and returns it (chainrule returned a new
+    tensor and left the buffer as it was): out's dtype is the default, a buffer of another
+    size is resized silently, `empty` only resizes."""
+    buffer = lib.full((3,), -7.0)
+    assert lib.zeros(3, out=buffer) is buffer and buffer.tolist() == [0.0] * 3
+    assert lib.ones(size=(3,), out=buffer) is buffer and buffer.tolist() == [1.0] * 3
+    assert lib.normal(2.5, 0.0, (3,), out=buffer) is buffer and buffer.tolist() == [2.5] * 3
+    for draw in (lib.rand, lib.randn):
+        buffer.fill_(-7.0)
+        assert draw(3, out=buffer) is buffer and bool((buffer != -7.0).all())
+    integers = lib.full((2,), 5, dtype=lib.int64)
+    assert lib.ones(2, out=integers).tolist() == [1, 1] and integers.dtype == lib.int64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lib.zeros(2, 2, out=buffer).shape == (2, 2) and buffer.shape == (2, 2)
+        kept = lib.full((4,), -7.0)
+        assert lib.empty(2, out=kept) is kept and kept.tolist() == [-7.0, -7.0]
 
 
 def test_asarray_shares_copies_and_sets_requires_grad_as_torch():

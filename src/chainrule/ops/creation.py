@@ -32,7 +32,7 @@ from chainrule.backend.formats import channels_last, channels_last_3d, preserve_
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError, warn_once
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.conversion import layout_name
+from chainrule.ops.conversion import layout_name, write_out
 from chainrule.ops.op import (
     Op,
     ToDevice,
@@ -323,9 +323,19 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
 
 
 # PyTorch's factory keywords for what chainrule has only one way of doing (one strided layout,
-# no pinned memory, no named dimensions), or does not do (`out`: a new tensor is returned):
-# accepted and ignored.
+# no pinned memory, no named dimensions): accepted and ignored. (`out` is taken by the
+# factories themselves: `_into`.)
 _IGNORED_FACTORY_KEYWORDS = frozenset({"out", "layout", "pin_memory", "memory_format", "names"})
+
+
+def _into(name: str, result: Tensor, out: Any) -> Tensor:
+    """PyTorch's `out=` of a factory (`torch.zeros(3, out=buffer)`): the values written into
+    `out`, resized silently to the result's shape as PyTorch's factories do; `out` returned."""
+    if out is None:
+        return result
+    if isinstance(out, Tensor) and tuple(out.shape) != tuple(result.shape):
+        out.resize_(tuple(result.shape))
+    return write_out(name, result, out)
 
 
 def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
@@ -377,8 +387,9 @@ def zeros(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (the values written
+            there, its dtype and device the defaults), and PyTorch's `layout` and
+            `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
@@ -386,7 +397,12 @@ def zeros(
         tensor([[0., 0., 0.],
                 [0., 0., 0.]])
     """
-    return _filled("zeros", _factory_size("zeros", size, kwargs), 0, dtype, device, requires_grad)
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _filled("zeros", _factory_size("zeros", size, kwargs), 0, dtype, device, requires_grad)
+    return _into("zeros", result, out)
 
 
 def ones(
@@ -404,15 +420,21 @@ def ones(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (the values written
+            there, its dtype and device the defaults), and PyTorch's `layout` and
+            `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.ones(2, dtype=chainrule.int64)
         tensor([1, 1])
     """
-    return _filled("ones", _factory_size("ones", size, kwargs), 1, dtype, device, requires_grad)
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _filled("ones", _factory_size("ones", size, kwargs), 1, dtype, device, requires_grad)
+    return _into("ones", result, out)
 
 
 def empty(
@@ -431,15 +453,20 @@ def empty(
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `size=` (PyTorch's keyword form of the shape), `memory_format`
-            (channels_last lays a 4-D result out with its channels innermost), and PyTorch's
-            `out`, `layout` and `pin_memory`, accepted and ignored.
+            (channels_last lays a 4-D result out with its channels innermost), `out=` (resized
+            to the shape and returned), and PyTorch's `layout` and `pin_memory`, accepted and
+            ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
         chainrule.Size([2, 3])
     """
-    out = _filled("empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad)
+    shape = _factory_size("empty", size, kwargs)
+    into = kwargs.get("out")
+    if isinstance(into, Tensor):  # `out` resized, its (unspecified) values left, as PyTorch
+        return into.resize_(normalize_size(shape))
+    out = _filled("empty", shape, None, dtype, device, requires_grad)
     return _in_memory_format(out, kwargs.get("memory_format"), "empty")
 
 
@@ -1673,8 +1700,8 @@ def rand(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (as `zeros`'s), and
+            PyTorch's `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1685,9 +1712,14 @@ def rand(
         >>> chainrule.rand(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float(
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _random_float(
         "rand", _factory_size("rand", size, kwargs), generator, dtype, device, requires_grad
     )
+    return _into("rand", result, out)
 
 
 def randn(
@@ -1706,8 +1738,8 @@ def randn(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (as `zeros`'s), and
+            PyTorch's `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1718,9 +1750,14 @@ def randn(
         >>> chainrule.randn(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float(
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _random_float(
         "randn", _factory_size("randn", size, kwargs), generator, dtype, device, requires_grad
     )
+    return _into("randn", result, out)
 
 
 def rand_like(
@@ -1982,7 +2019,8 @@ def normal(
         dtype (dtype, optional): for number `mean` and `std`; default `get_default_dtype()`
             (tensors keep their dtype).
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `out`, `device`, `layout` and `pin_memory`, accepted and ignored.
+        **kwargs: `out=` (as `zeros`'s), and PyTorch's `device`, `layout` and `pin_memory`,
+            accepted and ignored.
 
     Returns:
         Tensor: of the broadcast shape of `mean` and `std`, or `size`.
@@ -2006,8 +2044,12 @@ def normal(
         return (noise * std + mean).detach().to(like.dtype)  # (mean's dtype, as PyTorch's)
     if size is None:
         raise TypeError("normal: size is required when mean and std are numbers")
+    into = kwargs.get("out")
+    if into is not None:
+        dtype = dtype or into.dtype
     out = randn(size, generator=generator, dtype=dtype) * std + mean
-    return out.requires_grad_(True) if requires_grad else out
+    out = out.requires_grad_(True) if requires_grad else out
+    return _into("normal", out, into)
 
 
 def check_std(std: float | Tensor) -> None:
