@@ -81,6 +81,30 @@ def test_grad_of_a_real_loss_is_torchs_conjugate_wirtinger_convention():
     np.testing.assert_allclose(z.grad.numpy(), w.grad.numpy(), rtol=1e-12)
 
 
+def test_polar_differentiates_through_the_results_sign_as_torch():
+    """PyTorch's polar backward takes d/d(abs) as sgn(result) e^(i angle): a zero modulus gets
+    no gradient (a magnitude initialised at zero never moves) and a negative one a negated
+    gradient, to second order; its forward mode is the exact derivative."""
+    moduli, angles = [0.0, -1.5, 2.0, 0.0], [0.7, 0.7, -0.3, 0.0]
+    weights = np.array([[0.3, -1.1], [0.5, 0.2], [-0.4, 0.9], [1.0, 1.0]])
+    results = []
+    for lib in (chainrule, torch):
+        r = lib.tensor(moduli, dtype=lib.float64, requires_grad=True)
+        t = lib.tensor(angles, dtype=lib.float64, requires_grad=True)
+        out = lib.view_as_real(lib.polar(r, t))
+        loss = (out * lib.tensor(weights)).sum()
+        grads = lib.autograd.grad(loss, (r, t), create_graph=True)
+        second = lib.autograd.grad(grads[0].pow(3).sum() + grads[1].pow(2).sum(), (r, t))
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(r.detach(), lib.ones(4, dtype=lib.float64))
+            tangent = lib.autograd.forward_ad.unpack_dual(lib.polar(dual, t.detach())).tangent
+        results.append([t.detach().numpy() for t in (out, *grads, *second)])
+        results[-1].append(lib.view_as_real(tangent).numpy())
+    assert results[0][1][0] == 0.0 and results[0][1][3] == 0.0
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
 def test_grad_of_a_real_input_through_complex_math_is_real():
     x = chainrule.tensor([0.5, -1.0], dtype=chainrule.float64, requires_grad=True)
     y = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)

@@ -4,6 +4,8 @@ reproducibility are compared)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -105,8 +107,72 @@ def test_factories_can_make_leaves_that_require_grad(lib):
         lib.ones(2, requires_grad=True),
         lib.full((2,), 2.0, requires_grad=True),
         lib.randn(2, requires_grad=True),
+        lib.rand_like(lib.ones(2), requires_grad=True),
+        lib.randn_like(lib.ones(2), requires_grad=True),
+        lib.normal(0.0, 1.0, (2,), requires_grad=True),
+        lib.asarray([1.0, 2.0], requires_grad=True),
+        lib.ones(2).new_empty_strided((2,), (1,), requires_grad=True),
+        lib.randint_like(lib.ones(2), 5, requires_grad=True),
     ):
-        assert x.requires_grad and x.is_leaf
+        assert x.requires_grad and x.is_leaf  # rand_like, randn_like, normal dropped the flag
+
+
+@LIBS
+def test_factories_write_into_out_as_torch(lib):
+    """`torch.zeros(3, out=buffer)` fills the buffer and returns it (chainrule returned a new
+    tensor and left the buffer as it was): out's dtype is the default, a buffer of another
+    size is resized silently, `empty` only resizes."""
+    buffer = lib.full((3,), -7.0)
+    assert lib.zeros(3, out=buffer) is buffer and buffer.tolist() == [0.0] * 3
+    assert lib.ones(size=(3,), out=buffer) is buffer and buffer.tolist() == [1.0] * 3
+    assert lib.normal(2.5, 0.0, (3,), out=buffer) is buffer and buffer.tolist() == [2.5] * 3
+    for draw in (lib.rand, lib.randn):
+        buffer.fill_(-7.0)
+        assert draw(3, out=buffer) is buffer and bool((buffer != -7.0).all())
+    integers = lib.full((2,), 5, dtype=lib.int64)
+    assert lib.ones(2, out=integers).tolist() == [1, 1] and integers.dtype == lib.int64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lib.zeros(2, 2, out=buffer).shape == (2, 2) and buffer.shape == (2, 2)
+        kept = lib.full((4,), -7.0)
+        assert lib.empty(2, out=kept) is kept and kept.tolist() == [-7.0, -7.0]
+
+
+def test_asarray_shares_copies_and_sets_requires_grad_as_torch():
+    """torch.asarray (not as_tensor): `copy=True` copies, `copy=False` refuses what cannot be
+    shared, `requires_grad=` makes a leaf or detaches, and an unset requires_grad keeps a
+    tensor's own (PyTorch warns once that the default changed)."""
+    outcomes = []
+    for lib in (chainrule, torch):
+        array = np.ones(2, dtype=np.float32)
+        shared, copied = lib.asarray(array), lib.asarray(array, copy=True)
+        array[0] = 5.0
+        leaf = lib.ones(2, requires_grad=True)
+        detached = lib.asarray(leaf, requires_grad=False)
+        plain = lib.ones(2)
+        made = lib.asarray(plain, requires_grad=True)
+        cast = lib.asarray(plain, dtype=lib.float64)
+        refusals = []
+        for call in (
+            lambda lib=lib: lib.asarray([1.0], copy=False),
+            lambda lib=lib, plain=plain: lib.asarray(plain, dtype=lib.float64, copy=False),
+        ):
+            with pytest.raises(ValueError) as error:
+                call()
+            refusals.append(str(error.value))
+        outcomes.append(
+            (
+                shared.tolist(),
+                copied.tolist(),
+                detached.requires_grad,
+                detached.data_ptr() == leaf.data_ptr(),
+                made is plain and plain.requires_grad and made.is_leaf,
+                dtype_name(cast.dtype),
+                lib.asarray(leaf) is leaf,
+                refusals,
+            )
+        )
+    assert outcomes[0] == outcomes[1]
 
 
 @LIBS
@@ -297,7 +363,11 @@ def test_manual_seed_makes_draws_reproducible(lib):
 @LIBS
 def test_generator_objects_are_independent_streams(lib):
     def draw(generator):
-        return lib.randn(4, generator=generator), lib.randint(0, 9, (3,), generator=generator)
+        return (
+            lib.randn(4, generator=generator),
+            lib.randint(0, 9, (3,), generator=generator),
+            lib.randint_like(lib.ones(5), 9, generator=generator),  # dropped the generator
+        )
 
     first = draw(lib.Generator().manual_seed(7))
     lib.manual_seed(0)

@@ -569,6 +569,94 @@ def test_causal_attention_ignores_what_the_mask_hides_as_pytorch(shape, bad):
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("lengths", [(2, 5), (5, 3), (4, 4)], ids=["L<S", "L>S", "L=S"])
+@pytest.mark.parametrize("variant", ["causal_upper_left", "causal_lower_right"])
+def test_causal_bias_masks_attention_as_torch(variant, lengths):
+    """torch.nn.attention.bias: the triangle anchored top-left (is_causal's) or bottom-right
+    (a cached decoder step's: the last query sees every key). Values, gradients and the
+    materialised mask are PyTorch's; a lower-right mask with more queries than keys leaves
+    the first rows empty (0 here as there) and warns as PyTorch does."""
+    import torch.nn.attention.bias as torch_bias
+
+    import chainrule.nn.attention.bias as our_bias
+
+    length, source = lengths
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal((2, 3, n, 4)) for n in (length, source, source))
+    results, masks = [], []
+    for lib, module in ((chainrule, our_bias), (torch, torch_bias)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bias = getattr(module, variant)(length, source)
+        assert len(caught) == (variant == "causal_lower_right" and length > source)
+        masks.append(bias._materialize().numpy())
+        inputs = [lib.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = lib.nn.functional.scaled_dot_product_attention(*inputs, attn_mask=bias, scale=0.7)
+        (out * lib.tensor(np.sin(np.arange(out.numel())).reshape(out.shape))).sum().backward()
+        results.append([out.detach().numpy(), *(t.grad.numpy() for t in inputs)])
+        with pytest.raises(ValueError, match="should not be used with causal=True"):
+            lib.nn.functional.scaled_dot_product_attention(*inputs, attn_mask=bias, is_causal=True)
+        with pytest.raises(AssertionError, match="only supports 2D"):
+            getattr(module, variant)(length)
+    np.testing.assert_array_equal(*masks)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "mask_shape", [(5, 6), (2, 1, 5, 6), (1, 1, 1, 6)], ids=["2-D", "4-D", "broadcast row"]
+)
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_a_mask_with_is_causal_applies_both_where_torchs_cpu_flash_kernel_runs(mask_shape, kind):
+    """PyTorch's documentation says the pair is refused, but its CPU flash kernel (4-D
+    operands, a 2-D or 4-D mask without grad, no dropout) takes the mask and the causal
+    triangle together: a bool mask AND the triangle, a float mask plus -inf above it. Values
+    and gradients are PyTorch's, rows the pair leaves empty included (0, zero gradient)."""
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal((2, 3, 5, 4))
+    k, v = rng.standard_normal((2, 3, 6, 4)), rng.standard_normal((2, 3, 6, 4))
+    raw = rng.standard_normal(mask_shape)
+    raw[..., 0, :] = np.abs(raw[..., 0, :]) + 1  # the first query's only causal key: masked
+    raw[..., 0, 0] = -1.0
+    mask = raw > 0 if kind == "bool" else np.where(raw > 0, raw, -np.inf)
+    results = []
+    for lib in (chainrule, torch):
+        inputs = [lib.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = lib.nn.functional.scaled_dot_product_attention(
+            *inputs, attn_mask=lib.tensor(mask), is_causal=True
+        )
+        (out * lib.tensor(np.cos(np.arange(out.numel())).reshape(out.shape))).sum().backward()
+        results.append([out.detach().numpy(), *(t.grad.numpy() for t in inputs)])
+        assert out.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(results[0][0][..., 0, :], 0.0)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["3-D mask", "mask requires grad", "dropout", "3-D operands", "value head size differs"],
+)
+def test_a_mask_with_is_causal_is_refused_where_torch_takes_its_math_kernel(case):
+    q = k = v = np.ones((1, 2, 3, 4))
+    mask, dropout = np.ones((3, 3), bool), 0.0
+    if case == "3-D mask":
+        mask = np.ones((2, 3, 3), bool)
+    elif case == "dropout":
+        dropout = 0.5
+    elif case == "3-D operands":
+        q = k = v = np.ones((2, 3, 4))
+    elif case == "value head size differs":
+        v = np.ones((1, 2, 3, 2))
+    for lib in (chainrule, torch):
+        attn_mask = lib.tensor(mask if case != "mask requires grad" else mask.astype(float))
+        attn_mask.requires_grad_(case == "mask requires grad")
+        with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal"):
+            lib.nn.functional.scaled_dot_product_attention(
+                lib.tensor(q), lib.tensor(k), lib.tensor(v), attn_mask, dropout, is_causal=True
+            )
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float64"])
 @pytest.mark.parametrize("mask", ["float32", "bool", "causal"])
 def test_attention_in_another_precision_takes_a_float32_mask_and_rounds_once_as_torch(dtype, mask):

@@ -50,6 +50,25 @@ def test_a_custom_op_runs_its_body_and_its_registered_backward_as_torch():
     assert ours[2].endswith("_defaultBackward") and theirs[2].endswith("_defaultBackward")
 
 
+def test_a_custom_op_is_reached_through_torch_ops_as_torch():
+    """After `@custom_op("mylib::f")`, tutorials call `torch.ops.mylib.f(x)` (or its
+    `.default`): the same operator, values and gradients; a missing name in the namespace is
+    an AttributeError naming it."""
+    results = {}
+    for lib in (chainrule, torch):
+        op = _numpy_sin(lib)
+        namespace, name = op._namespace, op._name
+        packet = getattr(getattr(lib.ops, namespace), name)
+        x = lib.tensor([0.0, 0.5, 1.0], dtype=lib.float64, requires_grad=True)
+        y = packet(x, 3.0) + packet.default(x, 1.0)
+        y.sum().backward()
+        results[lib.__name__] = (y.detach().numpy(), x.grad.numpy())
+        with pytest.raises(AttributeError, match=f"'{namespace}' object has no attribute 'nope'"):
+            getattr(lib.ops, namespace).nope  # noqa: B018
+    for ours, theirs in zip(results["chainrule"], results["torch"]):
+        np.testing.assert_allclose(ours, theirs)
+
+
 def test_the_body_is_not_recorded_and_runs_with_grad_mode_off():
     seen = {}
 

@@ -421,6 +421,38 @@ def test_new_is_torchs_legacy_constructor_with_this_dtype():
         x.new(chainrule.ones(2, dtype=chainrule.int64))
 
 
+def _filled_with_a_half(tensor):
+    tensor.detach().fill_(0.5)  # through a detached alias: the leaf stays a leaf
+    return tensor
+
+
+NEW_MAKERS = {
+    "new_zeros": lambda x, **kw: x.new_zeros(3, **kw),
+    "new_ones": lambda x, **kw: x.new_ones((3,), **kw),
+    "new_empty": lambda x, **kw: _filled_with_a_half(x.new_empty(size=(3,), **kw)),
+    "new_full": lambda x, **kw: x.new_full((3,), 2.0, **kw),
+    "new_tensor": lambda x, **kw: x.new_tensor([1.0, -1.0, 0.0], **kw),
+}
+
+
+@pytest.mark.parametrize("make", NEW_MAKERS.values(), ids=NEW_MAKERS.keys())
+def test_new_tensors_take_requires_grad_dtype_and_device_as_torch(make):
+    """`delta = x.new_zeros(x.shape, requires_grad=True)` (an adversarial perturbation) is a
+    leaf that requires grad and collects its gradient; dtype= and device= override this
+    tensor's (requires_grad was ignored)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.5, -2.0, 3.0], dtype=lib.float64)
+        delta = make(x, requires_grad=True)
+        assert delta.requires_grad and delta.is_leaf and delta.dtype == lib.float64
+        ((x + delta) ** 2).sum().backward()
+        other = make(x, dtype=lib.float32, device="cpu")
+        assert other.dtype == lib.float32 and not other.requires_grad
+        results.append((delta.grad.numpy(), other.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_new_empty_strided_has_the_strides_and_this_dtype():
     y = chainrule.zeros(1, dtype=chainrule.float64).new_empty_strided((2, 3), (1, 2))
     assert y.stride() == (1, 2) and y.dtype == chainrule.float64

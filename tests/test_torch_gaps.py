@@ -577,6 +577,85 @@ def test_a_shape_method_without_its_sizes_is_a_type_error(method):
         assert getattr(lib.zeros(()), method)(()).shape == ()
 
 
+SIZE_KEYWORD_CALLS = {
+    "reshape(shape=)": lambda lib, x: x.reshape(shape=(3, 2)),
+    "torch.reshape(input=, shape=)": lambda lib, x: lib.reshape(input=x, shape=[6]),
+    "view(size=)": lambda lib, x: x.view(size=(3, -1)),
+    "view(dtype=)": lambda lib, x: x.view(dtype=lib.int32),
+    "expand(size=, implicit=)": lambda lib, x: x[:1].expand(size=(2, 2, 3), implicit=False),
+    "permute(dims=)": lambda lib, x: x.permute(dims=(1, 0)),
+    "torch.permute(dims=)": lambda lib, x: lib.permute(x, dims=[1, 0]),
+    "repeat(repeats=)": lambda lib, x: x.repeat(repeats=(2, 1, 1)),
+    "tile(dims=)": lambda lib, x: lib.tile(x, dims=(2,)),
+    "sum_to_size(size=)": lambda lib, x: x.sum_to_size(size=(1, 3)),
+    "Tensor.split(split_size=)": lambda lib, x: x.split(split_size=2, dim=1)[1],
+    "new_zeros(size=)": lambda lib, x: x.new_zeros(size=(2,)) + x.sum(),
+    "new_ones(size=)": lambda lib, x: x.new_ones(size=[1, 3]) * x,
+}
+
+
+@pytest.mark.parametrize("call", SIZE_KEYWORD_CALLS.values(), ids=SIZE_KEYWORD_CALLS.keys())
+def test_shape_methods_take_their_sizes_by_keyword_as_torch(call):
+    """MAE's `imgs.reshape(shape=(n, c, h, p, w, q))`, `x.permute(dims=...)`, `x.view(size=)`:
+    PyTorch's bindings name the varargs (shape, size, dims, repeats), so the keyword form
+    runs; the result and its gradient are the positional form's."""
+    values = np.arange(6.0).reshape(2, 3) - 2.5
+    theirs_x = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    ours_x = chainrule.tensor(values, dtype=chainrule.float32, requires_grad=True)
+    theirs, ours = call(torch, theirs_x), call(chainrule, ours_x)
+    assert (
+        tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[10:] == str(theirs.dtype)[6:]
+    )
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    if theirs.is_floating_point():
+        weights = np.cos(np.arange(theirs.numel())).reshape(tuple(theirs.shape))
+        (theirs * torch.tensor(weights, dtype=torch.float32)).sum().backward()
+        (ours * chainrule.tensor(weights, dtype=chainrule.float32)).sum().backward()
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(2, 3).reshape(2, 3, shape=(3, 2)),
+        lambda lib: lib.zeros(6).reshape(shape=6),
+        lambda lib: lib.zeros(6).permute(dims=(0,), order=1),
+        lambda lib: lib.zeros(6).new_zeros(2, size=(2,)),
+        lambda lib: lib.zeros(6).split(split_size_or_sections=2),
+        lambda lib: lib.split(lib.zeros(6), split_size=2),
+        lambda lib: lib.zeros(6).repeat(repeats=2),
+    ],
+    ids=[
+        "twice",
+        "a bare int",
+        "an unknown keyword",
+        "new_zeros twice",
+        "method's name",
+        "function's name",
+        "repeats an int",
+    ],
+)
+def test_a_size_keyword_given_twice_or_wrong_is_a_type_error_as_torch(call):
+    for lib in LIBS_PAIR:
+        with pytest.raises(TypeError):
+            call(lib)
+
+
+def test_randint_takes_high_and_size_by_keyword_as_torch():
+    """`torch.randint(high=5, size=(3,))` starts at 0; `randint(5, size=..., low=1)` and a
+    missing size are refused."""
+    for lib in LIBS_PAIR:
+        drawn = lib.randint(high=5, size=(200,))
+        assert drawn.shape == (200,) and drawn.dtype == lib.int64
+        assert 0 <= int(drawn.min()) and int(drawn.max()) < 5
+        assert lib.randint(low=3, high=4, size=[2]).tolist() == [3, 3]
+        assert lib.randint(size=(2,), high=1).tolist() == [0, 0]
+        with pytest.raises(TypeError):
+            lib.randint(5, size=(2,), low=1)
+        with pytest.raises(TypeError):
+            lib.randint(5)
+
+
 @pytest.mark.parametrize(
     "call",
     [

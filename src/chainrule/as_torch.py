@@ -110,6 +110,7 @@ ALIASES = {
     "torch.return_types": "chainrule.return_types",
     "torch.nn": "chainrule.nn",
     "torch.nn.attention": "chainrule.nn.attention",
+    "torch.nn.attention.bias": "chainrule.nn.attention.bias",
     "torch.nn.common_types": "chainrule.nn.common_types",
     "torch.nn.functional": "chainrule.nn.functional",
     "torch.nn.grad": "chainrule.nn.grad",

@@ -24,8 +24,8 @@ Here an operator is an `autograd.Function` made from the pieces: the body runs w
 off (its own ops are not recorded), `setup_context` fills `ctx`, `backward` gives a gradient
 per input; without `register_autograd`, backward through it raises, as in PyTorch. Fake
 (meta) kernels, vmap and autocast rules are accepted and kept: chainrule runs the real body
-everywhere. The `torch.ops.<namespace>` attribute path and the older `Library` API are not
-provided.
+everywhere. An operator is also reached as `torch.ops.<namespace>.<name>` (and its
+`.default`); the older `Library` / `define` / `impl` API is not provided.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.function import Function
 from chainrule.errors import GradError
+from chainrule.ops import OpNamespace, custom_namespaces
 
 __all__ = ["CustomOpDef", "custom_op", "register_autograd", "register_fake", "register_kernel"]
 
@@ -63,6 +64,11 @@ class CustomOpDef:
 
     def __repr__(self) -> str:
         return f"<CustomOpDef({self._namespace}::{self._name})>"
+
+    @property
+    def default(self) -> CustomOpDef:
+        """`torch.ops.mylib.my_op.default`: the operator's one overload, itself."""
+        return self
 
     def _make_function(self) -> type:
         """The autograd.Function this operator runs as: its node is named as PyTorch's,
@@ -191,6 +197,8 @@ def custom_op(
         if device_types is not None:
             op.register_kernel(device_types, function)
         _registry[name] = op
+        namespace = custom_namespaces.setdefault(op._namespace, OpNamespace(op._namespace))
+        namespace._ops[op._name] = op
         return op
 
     return make if fn is None else make(fn)

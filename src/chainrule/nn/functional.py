@@ -32,6 +32,8 @@ from chainrule.errors import (
     IndexRangeError,
     ShapeError,
 )
+from chainrule.nn.attention.bias import CausalBias as _CausalBias
+from chainrule.nn.attention.bias import CausalVariant as _CausalVariant
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -69,6 +71,7 @@ from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
 from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
+from chainrule.ops.creation import ones as _ones
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
 from chainrule.ops.creation import zeros as _zeros
@@ -98,6 +101,7 @@ from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import bmm as _bmm
 from chainrule.ops.linalg import matmul
+from chainrule.ops.linalg import tril as _tril
 from chainrule.ops.linear import linear
 from chainrule.ops.losses import binary_cross_entropy_elements as _binary_cross_entropy_elements
 from chainrule.ops.losses import check_reduction as _check_reduction
@@ -3684,10 +3688,12 @@ def scaled_dot_product_attention(
         query (Tensor): (*, L, E).
         key (Tensor): (*, S, E).
         value (Tensor): (*, S, Ev).
-        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S).
+        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S); or a
+            CausalBias of torch.nn.attention.bias (`causal_lower_right(L, S)`).
         dropout_p (float): dropout on the attention weights (pass 0 in evaluation).
-        is_causal (bool): query i attends to key positions j <= i only (not with
-            `attn_mask`: PyTorch refuses both).
+        is_causal (bool): query i attends to key positions j <= i only. With `attn_mask`
+            too, both apply where PyTorch's CPU flash kernel would run (a 2-D or 4-D mask
+            without grad, no dropout); elsewhere PyTorch refuses the pair, and so does this.
         scale (float, optional): default 1 / sqrt(E).
         enable_gqa (bool): grouped-query attention: key and value may have fewer heads (dim -3)
             than query, each shared by a group of query heads.
@@ -3705,6 +3711,14 @@ def scaled_dot_product_attention(
                 [0.5000],
                 [1.0000]])
     """
+    if isinstance(attn_mask, _CausalBias):  # as PyTorch dispatches one on the CPU
+        if is_causal:
+            raise ValueError("CausalBias should not be used with causal=True")
+        same_length = attn_mask.seq_len_q == attn_mask.seq_len_kv
+        if attn_mask.variant == _CausalVariant.UPPER_LEFT or same_length:
+            attn_mask, is_causal = None, True
+        else:
+            attn_mask = attn_mask._materialize(query.device)
     _refuse_complex("scaled_dot_product_attention", query, key, value)  # no complex softmax
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
@@ -3719,10 +3733,6 @@ def scaled_dot_product_attention(
             f"dtype, but got query.dtype: {query.dtype} key.dtype: {key.dtype} and "
             f"value.dtype: {value.dtype} instead."
         )
-    if attn_mask is not None and is_causal:
-        raise DomainError(
-            "scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
-        )
     if attn_mask is not None:
         if attn_mask.dtype not in (_bool, _float32, query.dtype):
             raise DTypeError(
@@ -3731,6 +3741,18 @@ def scaled_dot_product_attention(
                 f"{query.dtype} instead."
             )
     flash = _cpu_flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if attn_mask is not None and is_causal:
+        if not flash:  # PyTorch's math kernel refuses the pair; its CPU flash kernel takes both
+            raise DomainError(
+                "scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        causal = _tril(_ones(query.shape[-2], key.shape[-2], dtype=_bool, device=query.device))
+        if attn_mask.dtype == _bool:
+            attn_mask = attn_mask & causal
+        else:
+            attn_mask = where(causal, attn_mask, float("-inf"))
+        is_causal = False
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale

@@ -25,6 +25,28 @@ def normalize_size(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
+def size_by_keyword(op_name: str, keyword: str, args: tuple, keywords: dict) -> tuple:
+    """The size arguments of a varargs method given PyTorch's keyword form instead:
+    `x.reshape(shape=(2, 3))`, `x.view(size=...)`, `x.permute(dims=...)`. PyTorch's bindings
+    take one sequence there (never a bare int) and refuse a keyword also given positionally."""
+    if keyword in keywords:
+        if args:
+            raise TypeError(f"{op_name}() got multiple values for argument '{keyword}'")
+        value = keywords[keyword]
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(
+                f"{op_name}(): argument '{keyword}' must be tuple of ints, not "
+                f"{type(value).__name__}"
+            )
+        args = (value,)
+    unknown = sorted(keywords.keys() - {keyword})
+    if unknown:
+        raise TypeError(f"{op_name}() got an unexpected keyword argument '{unknown[0]}'")
+    if not args:
+        raise TypeError(f'{op_name}() missing 1 required positional arguments: "{keyword}"')
+    return args
+
+
 def normalize_dim(op_name: str, dim: int, ndim: int) -> int:
     """A dimension in [-ndim, ndim) as a non-negative index (0-dim tensors accept 0 and -1)."""
     bound = max(ndim, 1)

@@ -32,7 +32,7 @@ from chainrule.backend.formats import channels_last, channels_last_3d, preserve_
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError, warn_once
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.conversion import layout_name
+from chainrule.ops.conversion import layout_name, write_out
 from chainrule.ops.op import (
     Op,
     ToDevice,
@@ -123,7 +123,61 @@ def as_tensor(
     return _finish(to_array(data, backend, _numpy_dtype(dtype), copy=False), False)
 
 
-asarray = as_tensor
+def asarray(
+    obj: object,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    copy: bool | None = None,
+    requires_grad: bool | None = None,
+) -> Tensor:
+    """`obj` as a tensor, as torch.asarray: shared with `obj` (a tensor or an array) when its
+    dtype and device allow, copied otherwise or with `copy=True`; `copy=False` refuses what
+    cannot be shared.
+
+    Args:
+        obj (object): a tensor, an array, a scalar or a (nested) sequence.
+        dtype (dtype, optional): default: `obj`'s (inferred for Python data).
+        device (device or str, optional): default: `obj`'s, else the CPU.
+        copy (bool, optional): True always copies, False never does (refusing), None copies
+            only when it must.
+        requires_grad (bool, optional): whether the result records operations; unset, a
+            tensor `obj` keeps its own (with PyTorch's warning that the default changed).
+
+    Returns:
+        Tensor: `obj`'s values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.asarray([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(obj, Tensor):
+        out = obj
+        if copy:
+            out = obj.to(device=device, dtype=dtype, copy=True)
+        elif dtype is not None or device is not None:
+            out = obj.to(device=device, dtype=dtype)
+            if copy is False and out._array is not obj._array:
+                raise ValueError(
+                    f"can't alias tensor with dtype '{scalar_type_name(obj.dtype)}' into dtype "
+                    f"'{scalar_type_name(out.dtype)}'."
+                )
+        if requires_grad is None:
+            if obj.requires_grad:  # PyTorch's TORCH_WARN_ONCE
+                warn_once(
+                    "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad "
+                    "instead of False. Pass requires_grad=False explicitly to get the old "
+                    "behavior and silence this warning."
+                )
+            return out
+        if not requires_grad:
+            return out.detach() if out.requires_grad else out
+        return out if out.requires_grad else out.requires_grad_(True)
+    if copy is False and not is_array(obj):
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+    out = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype, device)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def from_numpy(array: Array) -> Tensor:
@@ -269,9 +323,19 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
 
 
 # PyTorch's factory keywords for what chainrule has only one way of doing (one strided layout,
-# no pinned memory, no named dimensions), or does not do (`out`: a new tensor is returned):
-# accepted and ignored.
+# no pinned memory, no named dimensions): accepted and ignored. (`out` is taken by the
+# factories themselves: `_into`.)
 _IGNORED_FACTORY_KEYWORDS = frozenset({"out", "layout", "pin_memory", "memory_format", "names"})
+
+
+def _into(name: str, result: Tensor, out: Any) -> Tensor:
+    """PyTorch's `out=` of a factory (`torch.zeros(3, out=buffer)`): the values written into
+    `out`, resized silently to the result's shape as PyTorch's factories do; `out` returned."""
+    if out is None:
+        return result
+    if isinstance(out, Tensor) and tuple(out.shape) != tuple(result.shape):
+        out.resize_(tuple(result.shape))
+    return write_out(name, result, out)
 
 
 def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
@@ -323,8 +387,9 @@ def zeros(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (the values written
+            there, its dtype and device the defaults), and PyTorch's `layout` and
+            `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
@@ -332,7 +397,12 @@ def zeros(
         tensor([[0., 0., 0.],
                 [0., 0., 0.]])
     """
-    return _filled("zeros", _factory_size("zeros", size, kwargs), 0, dtype, device, requires_grad)
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _filled("zeros", _factory_size("zeros", size, kwargs), 0, dtype, device, requires_grad)
+    return _into("zeros", result, out)
 
 
 def ones(
@@ -350,15 +420,21 @@ def ones(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (the values written
+            there, its dtype and device the defaults), and PyTorch's `layout` and
+            `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.ones(2, dtype=chainrule.int64)
         tensor([1, 1])
     """
-    return _filled("ones", _factory_size("ones", size, kwargs), 1, dtype, device, requires_grad)
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _filled("ones", _factory_size("ones", size, kwargs), 1, dtype, device, requires_grad)
+    return _into("ones", result, out)
 
 
 def empty(
@@ -377,15 +453,20 @@ def empty(
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `size=` (PyTorch's keyword form of the shape), `memory_format`
-            (channels_last lays a 4-D result out with its channels innermost), and PyTorch's
-            `out`, `layout` and `pin_memory`, accepted and ignored.
+            (channels_last lays a 4-D result out with its channels innermost), `out=` (resized
+            to the shape and returned), and PyTorch's `layout` and `pin_memory`, accepted and
+            ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
         chainrule.Size([2, 3])
     """
-    out = _filled("empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad)
+    shape = _factory_size("empty", size, kwargs)
+    into = kwargs.get("out")
+    if isinstance(into, Tensor):  # `out` resized, its (unspecified) values left, as PyTorch
+        return into.resize_(normalize_size(shape))
+    out = _filled("empty", shape, None, dtype, device, requires_grad)
     return _in_memory_format(out, kwargs.get("memory_format"), "empty")
 
 
@@ -1619,8 +1700,8 @@ def rand(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (as `zeros`'s), and
+            PyTorch's `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1631,9 +1712,14 @@ def rand(
         >>> chainrule.rand(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float(
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _random_float(
         "rand", _factory_size("rand", size, kwargs), generator, dtype, device, requires_grad
     )
+    return _into("rand", result, out)
 
 
 def randn(
@@ -1652,8 +1738,8 @@ def randn(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
-            `layout` and `pin_memory`, accepted and ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), `out=` (as `zeros`'s), and
+            PyTorch's `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1664,9 +1750,14 @@ def randn(
         >>> chainrule.randn(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float(
+    out = kwargs.get("out")
+    dtype, device = (
+        (dtype or out.dtype, device or out.device) if out is not None else (dtype, device)
+    )
+    result = _random_float(
         "randn", _factory_size("randn", size, kwargs), generator, dtype, device, requires_grad
     )
+    return _into("randn", result, out)
 
 
 def rand_like(
@@ -1674,6 +1765,7 @@ def rand_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`.
@@ -1682,6 +1774,7 @@ def rand_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
+        requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
             (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
@@ -1695,7 +1788,8 @@ def rand_like(
     """
     device = kwargs.get("device") or input.device
     out = rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randn_like(
@@ -1703,6 +1797,7 @@ def randn_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Standard normal samples with the shape (and by default the dtype and device) of `input`.
@@ -1711,6 +1806,7 @@ def randn_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
+        requires_grad (bool): make the result a leaf that records operations.
         **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
             (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
@@ -1724,13 +1820,14 @@ def randn_like(
     """
     device = kwargs.get("device") or input.device
     out = randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randint(
-    low: int,
-    high: int | None = None,
-    size: Sequence[int] = (),
+    low: int | None = None,
+    high: int | Sequence[int] | None = None,
+    size: Sequence[int] | None = None,
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
@@ -1740,8 +1837,9 @@ def randint(
     """Integers drawn uniformly from [low, high); `randint(high, size)` starts at 0, as PyTorch.
 
     Args:
-        low (int): the smallest value (or `high`, when `high` is not given).
-        high (int, optional): the bound, excluded.
+        low (int, optional): the smallest value, default 0 (or `high`, when `high` is not
+            given).
+        high (int): the bound, excluded (`randint(high=5, size=(2,))` as PyTorch takes it).
         size (sequence of ints): the shape.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): default int64.
@@ -1760,9 +1858,17 @@ def randint(
         chainrule.Size([2, 2])
     """
     if isinstance(high, (tuple, list)):  # randint(high, size)
+        if size is not None or low is None:
+            raise TypeError("randint() received an invalid combination of arguments")
         low, high, size = 0, low, high
     elif high is None:
+        if low is None:
+            raise TypeError('randint() missing 1 required positional arguments: "high"')
         low, high = 0, low
+    elif low is None:  # randint(high=5, size=...)
+        low = 0
+    if size is None:
+        raise TypeError('randint() missing 1 required positional arguments: "size"')
     if low >= high:
         raise DomainError(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
@@ -1818,7 +1924,15 @@ def check_random_bounds(low: int, high: int, dtype: dtypes.dtype) -> None:
         raise DomainError(f"to - 1 is out of bounds for {c_name}")
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: object) -> Tensor:  # noqa: A002
+def randint_like(
+    input: Tensor,  # noqa: A002
+    low: int,
+    high: int | None = None,
+    *,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+    **kwargs: object,
+) -> Tensor:
     """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
     device of `input`.
 
@@ -1826,6 +1940,8 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         input (Tensor): the tensor whose shape, dtype and device are copied.
         low (int): the smallest value (or `high`, when `high` is not given).
         high (int, optional): the bound, excluded.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        requires_grad (bool): make the result a leaf that records operations (floating only).
         **kwargs: `dtype` and `device` override `input`'s; `memory_format` as `zeros_like`'s.
 
     Returns:
@@ -1838,8 +1954,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
     """
     dtype = kwargs.get("dtype") or input.dtype
     device = kwargs.get("device") or input.device
-    out = randint(low, high, input.shape, dtype=dtype, device=device)
-    return _in_layout_of(out, input, kwargs.get("memory_format"))
+    out = randint(low, high, input.shape, generator=generator, dtype=dtype, device=device)
+    out = _in_layout_of(out, input, kwargs.get("memory_format"))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def randperm(
@@ -1888,6 +2005,7 @@ def normal(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
+    requires_grad: bool = False,
     **kwargs: object,
 ) -> Tensor:
     """Normal samples with the given mean and standard deviation; `mean` and `std` may be tensors
@@ -1900,8 +2018,9 @@ def normal(
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): for number `mean` and `std`; default `get_default_dtype()`
             (tensors keep their dtype).
-        **kwargs: PyTorch's `out`, `device`, `layout`, `pin_memory` and `requires_grad`, accepted
-            and ignored.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: `out=` (as `zeros`'s), and PyTorch's `device`, `layout` and `pin_memory`,
+            accepted and ignored.
 
     Returns:
         Tensor: of the broadcast shape of `mean` and `std`, or `size`.
@@ -1925,7 +2044,12 @@ def normal(
         return (noise * std + mean).detach().to(like.dtype)  # (mean's dtype, as PyTorch's)
     if size is None:
         raise TypeError("normal: size is required when mean and std are numbers")
-    return randn(size, generator=generator, dtype=dtype) * std + mean
+    into = kwargs.get("out")
+    if into is not None:
+        dtype = dtype or into.dtype
+    out = randn(size, generator=generator, dtype=dtype) * std + mean
+    out = out.requires_grad_(True) if requires_grad else out
+    return _into("normal", out, into)
 
 
 def check_std(std: float | Tensor) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Literal, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
+from chainrule.autograd.forward_ad import has_tangent
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
@@ -3110,7 +3111,15 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
         )
     if abs.dtype == dtypes.float16 and abs.device.type == "cpu":  # PyTorch's CPU has no kernel
         raise DTypeError("polar: \"polar_cpu\" not implemented for 'Half'")
-    return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
+    modulus = abs
+    if abs.requires_grad and not has_tangent(abs):
+        # PyTorch's backward goes through its result's sign: d/d(abs) is sgn(abs) e^(i angle),
+        # so a zero modulus gets no gradient (one that starts at zero stays there) and a
+        # negative one a negated gradient. |abs| plus the detached rest has the value of abs
+        # and that derivative, to second order as PyTorch's (its forward mode is exact).
+        magnitude = abs.abs()
+        modulus = magnitude + (abs - magnitude).detach()
+    return named(complex_ops.complex(modulus * cos(angle), modulus * sin(angle)), "PolarBackward0")
 
 
 def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002

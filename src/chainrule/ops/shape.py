@@ -26,6 +26,7 @@ from chainrule.ops.arguments import (
     normalize_size,
     numpy_keywords,
     require_dims,
+    size_by_keyword,
 )
 from chainrule.ops.conversion import Clone, cast, clone, layout_name, write_out
 from chainrule.ops.op import (
@@ -207,7 +208,7 @@ class ViewDtype(Op):
         return x.view(dtype)
 
 
-def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:  # noqa: A002
+def reshape(input: Tensor, *shape: int | Sequence[int], **keywords: Sequence[int]) -> Tensor:  # noqa: A002
     """The elements of `input` in a new shape (one size may be -1, inferred): a view when the
     strides allow it, else a copy, as PyTorch.
 
@@ -215,6 +216,7 @@ def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:  # noqa: A002
         input (Tensor): any shape.
         shape (int...): the new shape, as separate ints or one sequence; its product must equal
             `input.numel()`.
+        **keywords: `shape=`, PyTorch's keyword form of the shape (one sequence).
 
     Returns:
         Tensor: of the new shape.
@@ -225,6 +227,8 @@ def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[0, 1, 2],
                 [3, 4, 5]])
     """
+    if keywords:
+        shape = size_by_keyword("reshape", "shape", shape, keywords)
     array = input._array
     target = infer_shape("reshape", normalize_size(shape), array.size, array.shape)
     if array.flags.c_contiguous or _view_array(array, target) is not None:
@@ -232,13 +236,18 @@ def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:  # noqa: A002
     return apply(Reshape, (input,), target)
 
 
-def view(input: Tensor, *shape: int | Sequence[int] | dtypes.dtype) -> Tensor:  # noqa: A002
+def view(
+    input: Tensor,  # noqa: A002
+    *shape: int | Sequence[int] | dtypes.dtype,
+    **keywords: Sequence[int] | dtypes.dtype,
+) -> Tensor:
     """`input` with a new shape sharing its memory (one entry may be -1, inferred); with a dtype
     instead, its bytes reinterpreted as that dtype. `reshape` copies when a view is impossible.
 
     Args:
         input (Tensor): any shape.
         shape (int..., or dtype): the new shape, as separate ints or one sequence, or a dtype.
+        **keywords: `size=` or `dtype=`, PyTorch's keyword forms of the two.
 
     Returns:
         Tensor: a view of `input`.
@@ -249,6 +258,11 @@ def view(input: Tensor, *shape: int | Sequence[int] | dtypes.dtype) -> Tensor:  
         tensor([[0, 1, 2],
                 [3, 4, 5]])
     """
+    if keywords:
+        if keywords.keys() == {"dtype"} and not shape:
+            shape = (keywords["dtype"],)
+        else:
+            shape = size_by_keyword("view", "size", shape, keywords)
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return apply(ViewDtype, (input,), as_dtype(shape[0]).numpy)
     target = infer_shape("view", normalize_size(shape), input._array.size, input.shape)
@@ -605,7 +619,7 @@ class T(Permute):
         return "TBackward0"
 
 
-def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
+def permute(input: Tensor, *dims: int | Sequence[int], **keywords: Sequence[int]) -> Tensor:  # noqa: A002
     """A view of `input` with its dimensions reordered: dimension i of the result is dimension
     `dims[i]` of `input`.
 
@@ -613,6 +627,7 @@ def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         input (Tensor): any shape.
         dims (int...): a permutation of 0, ..., ndim - 1 (negative counts from the end), as
             separate ints or one sequence.
+        **keywords: `dims=`, PyTorch's keyword form of the permutation (one sequence).
 
     Returns:
         Tensor: a view of `input`.
@@ -622,6 +637,8 @@ def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
         chainrule.Size([4, 2, 3])
     """
+    if keywords:
+        dims = size_by_keyword("permute", "dims", dims, keywords)
     if not dims:  # `x.permute()`: PyTorch's binding wants dims (`x.permute(())` is some)
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = normalize_size(dims) if not isinstance(dims[0], int) else tuple(dims)
@@ -865,13 +882,20 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
     return tuple(result)
 
 
-def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
+def expand(
+    input: Tensor,  # noqa: A002
+    *sizes: int | Sequence[int],
+    implicit: bool = False,
+    **keywords: Sequence[int],
+) -> Tensor:
     """A read-only view broadcast to `sizes`: size-1 dimensions stretch without copying, -1 keeps a
     dimension, new dimensions go in front. The gradient sums over the stretched dimensions.
 
     Args:
         input (Tensor): any shape.
         sizes (int...): the new shape, as separate ints or one sequence.
+        implicit (bool): PyTorch's tracing flag, accepted and ignored.
+        **keywords: `size=`, PyTorch's keyword form of the shape (one sequence).
 
     Returns:
         Tensor: a view of `input`.
@@ -882,6 +906,8 @@ def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[1, 1, 1],
                 [2, 2, 2]])
     """
+    if keywords:
+        sizes = size_by_keyword("expand", "size", sizes, keywords)
     if not sizes:  # `x.expand()`: PyTorch's binding wants a size (`x.expand(())` is one)
         raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = normalize_size(sizes)
@@ -1213,7 +1239,7 @@ class Repeat(Op):
         return apply(Repeat, tuple(b.align((x,), len(repeats))), (1, *repeats))
 
 
-def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
+def repeat(input: Tensor, *sizes: int | Sequence[int], **keywords: Sequence[int]) -> Tensor:  # noqa: A002
     """x.repeat(2, 3): `input` tiled 2 times along dim 0 and 3 along dim 1 (a copy); more sizes
     than dimensions add leading dimensions.
 
@@ -1221,6 +1247,7 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
         input (Tensor): any shape.
         sizes (int...): the number of copies along each dimension, at least `input.ndim` of
             them, as separate ints or one sequence.
+        **keywords: `repeats=`, PyTorch's keyword form of the counts (one sequence).
 
     Returns:
         Tensor: each dimension multiplied by its count.
@@ -1233,8 +1260,8 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[1, 2],
                 [1, 2]])
     """
-    if not sizes:
-        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    if keywords or not sizes:
+        sizes = size_by_keyword("repeat", "repeats", sizes, keywords)
     repeats = normalize_size(sizes)
     ndim = input._array.ndim
     if len(repeats) < ndim:
@@ -1247,7 +1274,7 @@ def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
     return apply(Repeat, (input,), repeats)
 
 
-def tile(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
+def tile(input: Tensor, *dims: int | Sequence[int], **keywords: Sequence[int]) -> Tensor:  # noqa: A002
     """`input` repeated along each dimension, as `repeat`; fewer dims than the tensor has count
     from the last dimension (the others repeated once), as torch.tile.
 
@@ -1255,6 +1282,7 @@ def tile(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         input (Tensor): any shape.
         dims (int...): the number of copies along each dimension, as separate ints or one
             sequence.
+        **keywords: `dims=`, PyTorch's keyword form of the counts (one sequence).
 
     Returns:
         Tensor: each dimension multiplied by its count.
@@ -1264,6 +1292,8 @@ def tile(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         >>> chainrule.tile(chainrule.tensor([[1, 2]]), (2,))
         tensor([[1, 2, 1, 2]])
     """
+    if keywords:
+        dims = size_by_keyword("tile", "dims", dims, keywords)
     repeats = normalize_size(dims)
     ndim = input._array.ndim
     repeats = (1,) * (ndim - len(repeats)) + repeats

@@ -43,7 +43,7 @@ from chainrule.ops import (
     views,
 )
 from chainrule.ops import complex as complex_ops
-from chainrule.ops.arguments import Number, normalize_size
+from chainrule.ops.arguments import Number, normalize_size, size_by_keyword
 from chainrule.ops.op import named
 
 if TYPE_CHECKING:  # annotations only
@@ -98,6 +98,30 @@ def _reflected(function: Callable, arrays_only: bool = False) -> Callable:
         return function(self, other) if accepted else NotImplemented
 
     return functools.update_wrapper(operator, function)  # its name, doc and typed signature
+
+
+def _new_filled(
+    tensor: Tensor,
+    name: str,
+    make: Callable[..., Tensor],
+    size: tuple,
+    dtype: dtype | None,
+    device: Device | str | None,
+    requires_grad: _bool,
+    keywords: dict,
+) -> Tensor:
+    """new_zeros / new_ones / new_empty: `size` positionally or as PyTorch's `size=`; the
+    tensor's dtype and device unless given; a leaf that requires grad when asked (an
+    adversarial `delta = x.new_zeros(x.shape, requires_grad=True)`)."""
+    if "size" in keywords:  # PyTorch's keyword form, `x.new_zeros(size=(2, 3))`
+        size = size_by_keyword(name, "size", size, {"size": keywords.pop("size")})
+    out = make(
+        *size,
+        dtype=dtype or tensor.dtype,
+        device=device or tensor.device,
+        requires_grad=requires_grad,
+    )
+    return creation.batched_like(out, tensor)  # under vmap: per example, as torch
 
 
 class TensorMethods:
@@ -699,7 +723,6 @@ class TensorMethods:
     tile = shape.tile
     flip = shape.flip
     roll = shape.roll
-    split = shape.split
     chunk = shape.chunk
     unbind = shape.unbind
     narrow = indexing.narrow
@@ -823,41 +846,93 @@ class TensorMethods:
         """`clamp(self, max=max)`: every element at most `max`."""
         return elementwise.clamp(self, max=max)
 
-    def sum_to_size(self, *size: _int | Sequence[_int]) -> Tensor:
+    def sum_to_size(self, *size: _int | Sequence[_int], **keywords: Sequence[_int]) -> Tensor:
         """Sum over the broadcast dimensions down to `size` (the transpose of `expand`)."""
+        if keywords:
+            size = size_by_keyword("sum_to_size", "size", size, keywords)
         return shape.sum_to(self, normalize_size(size))
 
-    def new_tensor(self, data: object, **kwargs: object) -> Tensor:
+    def split(self, split_size: _int | Sequence[_int], dim: _int = 0) -> tuple[Tensor, ...]:
+        """torch.split as a method; PyTorch names its first argument `split_size` here (and
+        `split_size_or_sections` in the function)."""
+        return shape.split(self, split_size, dim)
+
+    def new_tensor(
+        self,
+        data: object,
+        *,
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
+    ) -> Tensor:
         """A new tensor from `data`, with this tensor's dtype and device by default."""
-        return creation.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
+        out = creation.tensor(
+            data,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
+        return out
 
     def new_zeros(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
-        out = creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_zeros", creation.zeros, size, dtype, device, requires_grad, kwargs
+        )
 
     def new_ones(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
-        out = creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_ones", creation.ones, size, dtype, device, requires_grad, kwargs
+        )
 
     def new_full(
-        self, size: Sequence[_int], fill_value: Number, dtype: dtype | None = None, **kwargs: object
+        self,
+        size: Sequence[_int],
+        fill_value: Number,
+        *,
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
-        out = creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+        out = creation.full(
+            size,
+            fill_value,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
         return creation.batched_like(out, self)  # under vmap: per example, as torch
 
     def new_empty(
-        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+        self,
+        *size: _int | Sequence[_int],
+        dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
+        **kwargs: object,
     ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
-        out = creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
-        return creation.batched_like(out, self)  # under vmap: per example, as torch
+        return _new_filled(
+            self, "new_empty", creation.empty, size, dtype, device, requires_grad, kwargs
+        )
 
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
@@ -1031,9 +1106,16 @@ class TensorMethods:
             "as_strided_", self, strided.as_strided, size, stride, storage_offset
         )
 
-    def resize_(self, *sizes: _int | Sequence[_int], memory_format: object = None) -> Tensor:
+    def resize_(
+        self,
+        *sizes: _int | Sequence[_int],
+        memory_format: object = None,
+        **keywords: Sequence[_int],
+    ) -> Tensor:
         """In place: take shape `sizes`; the first elements (row-major) keep their values, any
         new ones are uninitialised. Refused for tensors that require grad. Returns self."""
+        if keywords:
+            sizes = size_by_keyword("resize_", "size", sizes, keywords)
         return method_extras.resize_(self, normalize_size(sizes))
 
     def set_(
@@ -1147,11 +1229,19 @@ class TensorMethods:
         stride: Sequence[_int],
         *,
         dtype: dtype | None = None,
+        device: Device | str | None = None,
+        requires_grad: _bool = False,
         **kwargs: object,
     ) -> Tensor:
         """An uninitialised tensor of this size and stride, of this tensor's dtype and device
         by default."""
-        return strided.empty_strided(size, stride, dtype=dtype or self.dtype, device=self.device)
+        return strided.empty_strided(
+            size,
+            stride,
+            dtype=dtype or self.dtype,
+            device=device or self.device,
+            requires_grad=requires_grad,
+        )
 
     def new(self, *args: object) -> Tensor:
         """PyTorch's legacy constructor with this tensor's dtype and device: new(data) copies,
