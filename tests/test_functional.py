@@ -478,6 +478,38 @@ def test_convolutions_give_contiguous_outputs_and_gradients_as_torch(
     assert results["chainrule"] == results["torch"]
 
 
+EMPTY_ADAPTIVE_POOLS = {
+    "avg1d": lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x, 0),
+    "avg1d_unbatched": lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x[0], 0),
+    "avg2d": lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x[None], (0, 2)),
+    "avg3d": lambda lib, x: lib.nn.functional.adaptive_avg_pool3d(x[None, None], (0, 2, 1)),
+    "max1d": lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x, 0, return_indices=True),
+    "max2d": lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x[None], (0, 2)),
+    "interpolate_area": lambda lib, x: lib.nn.functional.interpolate(x, size=0, mode="area"),
+    "interpolate_area_scale": lambda lib, x: lib.nn.functional.interpolate(
+        x[None], scale_factor=(0.3, 1.5), mode="area"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_ADAPTIVE_POOLS)
+def test_adaptive_pools_to_a_size_of_zero_give_empty_results_as_torch(name):
+    """Output size 0 (also interpolate's area mode, an adaptive average pool, at a scale that
+    floors to 0) is an empty result in the graph, as PyTorch's; the other modes refuse it."""
+    results = []
+    for lib in (chainrule, torch):
+        out = EMPTY_ADAPTIVE_POOLS[name](lib, lib.ones(2, 3, 4, requires_grad=True))
+        pieces = out if isinstance(out, tuple) else (out,)
+        results.append(
+            [(tuple(p.shape), str(p.dtype).split(".")[1], p.requires_grad) for p in pieces]
+        )
+        results[-1].append(type(pieces[0].grad_fn).__name__)
+    assert results[0] == results[1]
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="greater than 0|must be positive"):
+            lib.nn.functional.interpolate(lib.ones(2, 3, 4), size=0, mode="nearest")
+
+
 def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():
     values = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0], [0.0, 0.0, 5.0, 5.0]]]])
     x, y = mine(values, requires_grad=True), theirs(values, requires_grad=True)

@@ -24,6 +24,7 @@ from chainrule.backend.dtypes import bfloat16 as _bfloat16
 from chainrule.backend.dtypes import bool_ as _bool
 from chainrule.backend.dtypes import float16 as _float16
 from chainrule.backend.dtypes import float32 as _float32
+from chainrule.backend.dtypes import int64 as _int64
 from chainrule.backends.cuda import flash_sdp_enabled as _flash_sdp_enabled
 from chainrule.errors import (
     ArgumentAssertionError,
@@ -813,7 +814,8 @@ def _adaptive_size(
     if len(output_size) != dims:
         raise DomainError(f"{name}: output_size must have {dims} elements, got {output_size}")
     sizes = tuple(size if o is None else int(o) for o, size in zip(output_size, shape))
-    if any(o < 1 for o in sizes) or any(size < 1 for size in shape):
+    # An empty output is PyTorch's answer to output_size 0 (an empty input is refused).
+    if any(o < 0 for o in sizes) or any(size < 1 for size in shape):
         raise ShapeError(f"{name}: invalid output_size {sizes} for input of spatial size {shape}")
     return sizes
 
@@ -1127,6 +1129,12 @@ def max_unpool3d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
+def _empty_pool(x: Tensor, sizes: tuple) -> Tensor:
+    """The empty (N, C, *sizes) result of an adaptive pool to a size with a 0, as PyTorch's:
+    in x's graph (made of no element of x)."""
+    return x.flatten(2)[..., :0].reshape(*x.shape[:2], *sizes)
+
+
 def _adaptive_max_pool(
     input: Tensor,
     output_size: int | None | Sequence[int | None],
@@ -1136,7 +1144,11 @@ def _adaptive_max_pool(
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
-    out, indices = _pool_ops.adaptive_max_pool(x, sizes)
+    if 0 in sizes:
+        out = _empty_pool(x, sizes)
+        indices = out.detach().to(_int64)
+    else:
+        out, indices = _pool_ops.adaptive_max_pool(x, sizes)
     node_name = _pool_node_name("AdaptiveMaxPool{}DBackward0", dims)
     return _max_result(out, indices, unbatched, return_indices, node_name)
 
@@ -1352,7 +1364,7 @@ def _adaptive_avg_pool(
 ) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
-    out = _pool_ops.adaptive_avg_pool(x, sizes)
+    out = _empty_pool(x, sizes) if 0 in sizes else _pool_ops.adaptive_avg_pool(x, sizes)
     if out is x and not unbatched:
         return out  # the input itself (no bin to average): its grad_fn is not ours to name
     global_average = dims > 1 and all(size == 1 for size in sizes)
@@ -1521,13 +1533,13 @@ def interpolate(
         out_size = tuple(int(_math.floor(s * f)) for s, f in zip(shape, factors))
         if not recompute_scale_factor:
             scales = factors
+    if mode == "area":  # an adaptive average pool, which gives an empty output for size 0
+        return _adaptive_avg_pool(input, out_size, n, "interpolate")
     if any(o < 1 for o in out_size):
         raise ShapeError(
             f"interpolate: output size {out_size} must be positive (input shape "
             f"{tuple(input.shape)})"
         )
-    if mode == "area":
-        return _adaptive_avg_pool(input, out_size, n, "interpolate")
     result = _interpolation_ops.resample(
         input, out_size, scales, mode, bool(align_corners), antialias
     )
