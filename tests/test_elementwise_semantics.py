@@ -679,6 +679,21 @@ def test_clamp_dtypes_and_nan_bounds_match_torch():
     assert_same_tensor(chainrule.clamp(x, float("nan")), torch.clamp(tx, float("nan")))
 
 
+@pytest.mark.parametrize(
+    "low, high",
+    [(0.0, -1.0), (0.0, 0.0), (0.0, None), (None, 0.0), (-1.0, 0.0), (float("nan"), 0.0)],
+)
+def test_clamp_at_a_zero_bound_keeps_signed_zeros_only_where_the_result_is_zero(low, high):
+    """Signed zeros at a zero bound are kept (PyTorch's max(x, 0) gives x on a tie), but a
+    zero the other bound moves is moved: clamp(0., min=0, max=-1) is -1 (it was 0); bools too."""
+    data = [-2.0, -0.5, -0.0, 0.0, 0.5, 2.0]
+    for dtype in ("float64", "bool"):
+        x, tx = pair(data, "float64") if dtype == "float64" else pair([1, 0, 1], "bool")
+        ours, theirs = chainrule.clamp(x, low, high), torch.clamp(tx, low, high)
+        assert_same_tensor(ours, theirs, exact=True)
+        assert np.array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
 def test_where_and_lerp_dtypes_match_torch():
     condition, t_condition = pair([True, False], "bool")
     for x_value, y_value in [(1.0, 0), (1, 0), (True, False), (1, 0.5)]:

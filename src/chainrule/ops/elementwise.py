@@ -3339,8 +3339,9 @@ class Clamp(Op):
         out = ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
         if (lo is not None and lo == 0) or (hi is not None and hi == 0):
             # a signed zero at a zero bound is kept (PyTorch's max(x, lo) gives x on a tie:
-            # clamp(-0.0, min=0) is -0.0); NumPy's clip answers either zero by dtype and loop
-            zeros = x == 0
+            # clamp(-0.0, min=0) is -0.0); NumPy's clip answers either zero by dtype and loop.
+            # Only where the result is a zero: the other bound may move x (min=0, max=-1).
+            zeros = (x == 0) & (out == 0)
             out = ctx.xp.where(zeros, x, out) if zeros.any() else out
         return out
 
