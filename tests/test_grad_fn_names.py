@@ -117,6 +117,14 @@ CALLS = {
     "embedding_bag max": lambda lib, fn, v: fn.embedding_bag(
         lib.tensor([0, 2, 4, 1]), v["w"], lib.tensor([0, 2]), mode="max"
     ),
+    # indexing: a bare slice is the slice op even where it spans; full slices in a tuple alias
+    "x[:]": lambda lib, fn, v: v["x2"][:],
+    "x[0:5]": lambda lib, fn, v: v["x2"][0:5],
+    "x[:, :]": lambda lib, fn, v: v["x2"][:, :],
+    "x[(slice(None),)]": lambda lib, fn, v: v["x2"][(slice(None),)],
+    "x[...]": lambda lib, fn, v: v["x2"][...],
+    "t of a vector": lambda lib, fn, v: v["x1"].t(),
+    "broadcast_to an int": lambda lib, fn, v: v["x1"].broadcast_to(v["x1"].shape[0]),
 }
 
 
@@ -128,6 +136,18 @@ def test_grad_fn_is_named_as_pytorch_names_it(call):
     assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
     # scripts dispatch on the node's class: its name is PyTorch's too
     assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_t_of_a_vector_is_a_new_view_outside_the_graph_under_no_grad(lib):
+    """t() of a 0-D or 1-D tensor is a view of it, not the tensor itself: made under no_grad,
+    it is out of the graph (chainrule returned the input, whose gradient then flowed)."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    for source in (x, x[0]):
+        with lib.no_grad():
+            view = source.t()
+        assert view is not source and view.grad_fn is None
+        assert view._base is x and view.data_ptr() == source.data_ptr()
 
 
 def test_layer_norm_with_weight_and_bias_is_one_node_as_in_pytorch():

@@ -458,7 +458,10 @@ def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
             normalized = rest
     if basic:
-        return apply(_basic_index_op(normalized, input._array.shape), (input,), normalized, True)
+        # a bare slice is PyTorch's slice op even where it spans the dimension (x[:] is
+        # SliceBackward0, x[:, :] an alias)
+        op = BasicIndex if type(key) is slice else _basic_index_op(normalized, input._array.shape)
+        return apply(op, (input,), normalized, True)
     return apply(Index, (input,), normalized, False)
 
 

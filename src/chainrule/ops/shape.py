@@ -678,7 +678,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 
 
 def t(input: Tensor) -> Tensor:  # noqa: A002
-    """The transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are.
+    """The transpose of a matrix (a view); of a 0-D or 1-D tensor, a view of it as it is.
 
     Args:
         input (Tensor): at most 2-D.
@@ -693,7 +693,8 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
-    return apply(T, (input,), (1, 0)) if input._array.ndim == 2 else input
+    # a new view of a 0-D or 1-D tensor too, as PyTorch's (under no_grad, not in the graph)
+    return apply(T, (input,), (1, 0) if input._array.ndim == 2 else tuple(range(input.ndim)))
 
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:  # noqa: A002
@@ -957,13 +958,13 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return expand(input, other.shape)
 
 
-def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
+def broadcast_to(input: Tensor, size: int | Sequence[int]) -> Tensor:  # noqa: A002
     """`input` viewed with shape `size` by broadcasting (as `expand`); the gradient sums over the
     broadcast dimensions.
 
     Args:
         input (Tensor): any shape.
-        size (sequence of ints): the shape.
+        size (int or sequence of ints): the shape.
 
     Returns:
         Tensor: a view of `input`.
@@ -974,7 +975,7 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[1, 2],
                 [1, 2]])
     """
-    return expand(input, tuple(size))
+    return expand(input, (size,) if isinstance(size, int) else tuple(size))
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
