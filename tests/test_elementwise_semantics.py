@@ -694,6 +694,42 @@ def test_clamp_at_a_zero_bound_keeps_signed_zeros_only_where_the_result_is_zero(
         assert np.array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int64"])
+@pytest.mark.parametrize(
+    "bounds",
+    [(-2, None), (None, -2), (-2, 2), (300, None), (None, 300), (-255, None), (-256, None)]
+    + [(-129, None), (None, 127), (False, True), (1.5, None)],
+    ids=str,
+)
+def test_clamp_of_integers_converts_number_bounds_as_torch(dtype, bounds):
+    """A number bound of an integer tensor converts as PyTorch's fill does: -2 on uint8 wraps
+    to 254, 300 (or -256) overflows with RuntimeError (chainrule clipped some silently and
+    raised OverflowError for others)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1, 0, 3], dtype=getattr(lib, dtype))
+        try:
+            out = lib.clamp(x, *bounds)
+            results.append((out.tolist(), str(out.dtype).split(".")[1]))
+        except RuntimeError as error:
+            results.append(("overflow" in str(error), "RuntimeError"))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("mantissa", ["float64", "float32", "float16", "int64"])
+@pytest.mark.parametrize("exponent", ["float64", "float32", "float16", "int64", "int32"])
+def test_ldexp_takes_two_to_a_floating_exponent_in_its_dtype_as_torch(mantissa, exponent):
+    """ldexp(x, e) is x * 2.0**e with 2.0**e in e's dtype when e is floating (float64 x with
+    float32 e is float32's 2**-0.5 times x; chainrule computed it in float64)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.0, 4.0, -3.0, 1.0], dtype=getattr(lib, mantissa))
+        e = lib.tensor([-2.0, -0.5, 3.0, 1.5] if "float" in exponent else [-2, 1, 3, 200])
+        out = lib.ldexp(x, e.to(getattr(lib, exponent)))
+        results.append((str(out.dtype).split(".")[1], [float(v) for v in out.tolist()]))
+    assert results[0] == results[1]
+
+
 def test_where_and_lerp_dtypes_match_torch():
     condition, t_condition = pair([True, False], "bool")
     for x_value, y_value in [(1.0, 0), (1, 0), (True, False), (1, 0.5)]:

@@ -505,9 +505,17 @@ def test_adaptive_pools_to_a_size_of_zero_give_empty_results_as_torch(name):
         )
         results[-1].append(type(pieces[0].grad_fn).__name__)
     assert results[0] == results[1]
+    messages = []
     for lib in (chainrule, torch):
+        out = EMPTY_ADAPTIVE_POOLS[name](lib, lib.ones(2, 3, 4, requires_grad=True))
+        with pytest.raises(
+            RuntimeError, match="Expected grad_output to have non-zero size"
+        ) as error:
+            (out[0] if isinstance(out, tuple) else out).sum().backward()
+        messages.append(str(error.value))
         with pytest.raises(RuntimeError, match="greater than 0|must be positive"):
             lib.nn.functional.interpolate(lib.ones(2, 3, 4), size=0, mode="nearest")
+    assert messages[0] == messages[1]
 
 
 def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():

@@ -1129,12 +1129,6 @@ def max_unpool3d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
-def _empty_pool(x: Tensor, sizes: tuple) -> Tensor:
-    """The empty (N, C, *sizes) result of an adaptive pool to a size with a 0, as PyTorch's:
-    in x's graph (made of no element of x)."""
-    return x.flatten(2)[..., :0].reshape(*x.shape[:2], *sizes)
-
-
 def _adaptive_max_pool(
     input: Tensor,
     output_size: int | None | Sequence[int | None],
@@ -1144,8 +1138,8 @@ def _adaptive_max_pool(
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
-    if 0 in sizes:
-        out = _empty_pool(x, sizes)
+    if 0 in sizes:  # PyTorch's empty result
+        out = _pool_ops.empty_adaptive_pool(x, sizes, "max", unbatched)
         indices = out.detach().to(_int64)
     else:
         out, indices = _pool_ops.adaptive_max_pool(x, sizes)
@@ -1364,7 +1358,10 @@ def _adaptive_avg_pool(
 ) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
-    out = _empty_pool(x, sizes) if 0 in sizes else _pool_ops.adaptive_avg_pool(x, sizes)
+    if 0 in sizes:  # PyTorch's empty result
+        out = _pool_ops.empty_adaptive_pool(x, sizes, "avg", unbatched)
+    else:
+        out = _pool_ops.adaptive_avg_pool(x, sizes)
     if out is x and not unbatched:
         return out  # the input itself (no bin to average): its grad_fn is not ours to name
     global_average = dims > 1 and all(size == 1 for size in sizes)

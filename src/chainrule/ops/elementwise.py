@@ -2838,6 +2838,8 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         # PyTorch's complex ldexp is input * 2.0**other, promoted as that product is
         return named(mul(input, pow(2.0, other)), "LdexpBackward0")
     x, y = _float_operands("ldexp", input, other)
+    if other._array.dtype.kind in "fV":
+        y = other  # PyTorch's 2.0**other keeps a floating exponent's dtype, then multiplies
     return named(x * exp2(y), "LdexpBackward0")
 
 
@@ -3463,6 +3465,10 @@ def clamp(
     bounds = [b for b in (min, max) if b is not None]
     dtype = result_type(input, *bounds)
     if not any(isinstance(b, Tensor) or is_array(b) for b in bounds):
+        if dtype.category == dtypes.INTEGER:  # PyTorch's conversion: -2 on uint8 is 254,
+            min, max = (  # noqa: A001 - 300 on uint8 overflows
+                None if b is None else checked_fill("clamp", b, dtype) for b in (min, max)
+            )
         return apply(Clamp, (cast(input, dtype),), min, max)
     names, tensors = [], []
     for name, bound in (("lo", min), ("hi", max)):

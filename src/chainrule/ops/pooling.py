@@ -15,12 +15,13 @@ from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
+from chainrule.errors import GradError
 from chainrule.ops.convolution import Convolution, pad_spatial
 from chainrule.ops.elementwise import connected, div
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
-from chainrule.ops.op import Op, apply, in_channels_last, suggests_channels_last
+from chainrule.ops.op import NoDerivative, Op, apply, in_channels_last, suggests_channels_last
 from chainrule.ops.reduction import mean
 from chainrule.ops.shape import movedim, reshape, transpose
 
@@ -389,6 +390,37 @@ def _tiles(kernel: tuple, stride: tuple, padding: tuple, out_size: tuple, shape:
         and all(lo == 0 and hi == 0 for lo, hi in padding)
         and all(o * k <= size for o, k, size in zip(out_size, kernel, shape))
     )
+
+
+class EmptyAdaptivePool(NoDerivative):
+    """The empty result of an adaptive pool to an output size with a 0, as PyTorch's: in x's
+    graph, and a backward through it raises, as PyTorch's pooling backwards refuse an empty
+    gradient (naming its kernel and the size, a 1-d pool's as the 2-d kernel's)."""
+
+    vjp_reads_inputs = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, shape: tuple, kernel: str, unbatched: bool) -> Array:
+        ctx.save(kernel=kernel, unbatched=unbatched)
+        return ctx.xp.empty(shape, dtype=x.dtype)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        sizes = list(g.shape[:2]) + [1] * (g.ndim == 3) + list(g.shape[2:])
+        if ctx.unbatched:  # PyTorch's kernel saw the (C, *spatial) input itself
+            sizes = sizes[1:]
+        empty = next(d for d in range(0 if ctx.unbatched else 1, len(sizes)) if sizes[d] == 0)
+        raise GradError(
+            f"{ctx.kernel}_backward(): Expected grad_output to have non-zero size for non-batch "
+            f"dimensions, but grad_output has sizes {sizes} with dimension {empty} being empty"
+        )
+
+
+def empty_adaptive_pool(x: Any, sizes: tuple, kind: str, unbatched: bool) -> Any:
+    """adaptive_{kind}_pool of (N, C, *spatial) x to `sizes`, one of them 0 (`unbatched`: x
+    is a (C, *spatial) input with a batch of one added)."""
+    kernel = f"adaptive_{kind}_pool{max(len(sizes), 2)}d"
+    return apply(EmptyAdaptivePool, (x,), (*x.shape[:2], *sizes), kernel, unbatched)
 
 
 def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
