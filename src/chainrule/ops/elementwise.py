@@ -2983,8 +2983,11 @@ def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa
         tensor([5.])
     """
     if out is not None:
-        # (a complex input's real magnitudes cast into out; any other keeps its dtype)
+        # (a complex input's real magnitudes cast into a real out, and into a complex out of
+        # the input's own dtype only; any other input keeps its dtype)
         complex_input = isinstance(input, Tensor) and input._array.dtype.kind == "c"
+        if complex_input and isinstance(out, Tensor) and out.dtype.is_complex:
+            return write_out("abs", abs(input).to(input.dtype), out, "same")
         return write_out("abs", abs(input), out, "cast" if complex_input else "same")
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":

@@ -19,7 +19,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
-from chainrule.backend import Array, dtypes
+from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DomainError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
@@ -433,6 +433,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         sparse_product = _sparse_product(input, other)
         if sparse_product is not None:
             return sparse_product
+        _refuse_numbers(input, other)
     if autocast_active() is not None:
         input, other = autocast_operands(LOWER, input, other)  # noqa: A001
     if isinstance(input, Tensor) and isinstance(other, Tensor):
@@ -452,6 +453,16 @@ def _sparse_product(x: Any, y: Any) -> Tensor | None:
     if getattr(y, "is_sparse", False):
         return y.__rmatmul__(x)
     return None
+
+
+def _refuse_numbers(x: Any, y: Any) -> None:
+    """A product needs two arrays: a number (`x @ 2`) is PyTorch's TypeError, where the
+    broadcasting ops would take it."""
+    for name, operand in (("input", x), ("other", y)):
+        if not isinstance(operand, Tensor) and not is_array(operand):
+            raise TypeError(
+                f"matmul(): argument '{name}' must be Tensor, not {type(operand).__name__}"
+            )
 
 
 def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
