@@ -275,9 +275,449 @@ def _draw_scalars(seed: int):
     return label, program
 
 
+# ---- family: the nn.Module machinery -----------------------------------------------------------
+# A random module tree: Sequential, ModuleList and ModuleDict nested, leaves of Linear,
+# BatchNorm1d and a custom module with a parameter, a persistent and a non-persistent buffer,
+# a None parameter, a None buffer and a None submodule; some leaves shared between two places
+# and some parameters tied. Then a few drawn actions, each recorded: state dicts, loading
+# them (strict or not, assign, missing, unexpected and misshapen keys), the named_* walks,
+# children, apply, train/eval, requires_grad_, zero_grad, dtype moves, attribute rules,
+# get_submodule/get_parameter, and repr.
+
+MODULE_ACTIONS = ["state_dict", "state_dict_keep_vars", "state_dict_prefix", "named_parameters",
+                  "named_buffers", "named_modules", "children", "apply", "train_eval",
+                  "requires_grad_", "zero_grad", "to_dtype", "load_loose", "load_strict",
+                  "load_misshapen", "load_assign", "setattr_rules", "register_rules",
+                  "get_submodule", "get_parameter", "delattr", "repr", "parameters_count",
+                  "buffers", "modules_count", "set_submodule", "extra_state"]  # fmt: skip
+
+
+def _draw_module_tree(rng, depth: int, leaves: list) -> tuple:
+    kind = _choice(
+        rng, ["leaf", "leaf", "seq", "list", "dict", "parent"] if depth < 3 else ["leaf"]
+    )
+    if kind == "leaf":
+        if leaves and rng.random() < 0.2:
+            return ("shared", int(rng.integers(0, len(leaves))))
+        leaf = _choice(rng, ["linear", "bn", "custom"])
+        size = int(rng.integers(1, 4))
+        flags = tuple(bool(rng.random() < 0.5) for _ in range(3))
+        leaves.append(None)
+        return (leaf, size, flags, len(leaves) - 1)
+    count = int(rng.integers(0, 4))
+    children = [_draw_module_tree(rng, depth + 1, leaves) for _ in range(count)]
+    if kind in ("list", "dict") and rng.random() < 0.2:
+        children.append(("none",))
+    if kind in ("dict", "parent"):
+        keys = [
+            _choice(rng, ["a", "b", "enc", "dec", "head", "x1"]) + str(i)
+            for i in range(len(children))
+        ]
+        return (kind, tuple(zip(keys, children)))
+    return (kind, tuple(children))
+
+
+def _custom_module(lib):
+    class Block(lib.nn.Module):
+        """A parameter, buffers persistent or not, None entries, and an extra_repr."""
+
+        def __init__(self, size: int, flags: tuple) -> None:
+            super().__init__()
+            self.size = size
+            self.scale = lib.nn.Parameter(lib.arange(size, dtype=lib.float32) + 1.0)
+            self.register_buffer("steps", lib.zeros((), dtype=lib.int64))
+            self.register_buffer("cache", lib.ones(size), persistent=flags[0])
+            self.register_parameter("missing", None)
+            self.register_buffer("empty", None)
+            self.child = None
+            if flags[1]:
+                self.inner = lib.nn.Linear(size, 1, bias=flags[2])
+
+        def extra_repr(self) -> str:
+            return f"size={self.size}"
+
+    return Block
+
+
+def _build_module(lib, spec, built: dict, block):
+    kind = spec[0]
+    if kind == "shared":
+        return built[spec[1]] if spec[1] in built else lib.nn.Identity()
+    if kind == "none":
+        return None
+    if kind in ("linear", "bn", "custom"):
+        _, size, flags, index = spec
+        lib.manual_seed(index)
+        if kind == "linear":
+            module = lib.nn.Linear(size, size + 1, bias=flags[0])
+        elif kind == "bn":
+            module = lib.nn.BatchNorm1d(size, affine=flags[0], track_running_stats=flags[1])
+        else:
+            module = block(size, flags)
+        built[index] = module
+        return module
+    if kind == "seq":
+        return lib.nn.Sequential(*[_build_module(lib, c, built, block) for c in spec[1]])
+    if kind == "list":
+        return lib.nn.ModuleList([_build_module(lib, c, built, block) for c in spec[1]])
+    if kind == "dict":
+        return lib.nn.ModuleDict({k: _build_module(lib, c, built, block) for k, c in spec[1]})
+    parent = lib.nn.Module()
+    for key, child in spec[1]:
+        setattr(parent, key, _build_module(lib, child, built, block))
+    return parent
+
+
+def _named(items) -> tuple:
+    """(name, tensor) pairs as (name, detached tensor, is a Parameter)."""
+    return tuple(
+        (name, type(t).__name__, t.detach() if t is not None else None) for name, t in items
+    )
+
+
+def _state(sd) -> tuple:
+    return tuple(
+        (key, type(value).__name__, value.detach() if hasattr(value, "detach") else value)
+        for key, value in sd.items()
+    )
+
+
+def _draw_modules(seed: int):
+    rng = np.random.default_rng(seed)
+    leaves: list = []
+    spec = _draw_module_tree(rng, 0, leaves)
+    if spec[0] in ("linear", "bn", "custom", "shared"):
+        spec = ("seq", (spec,))
+    tie = bool(rng.random() < 0.3)
+    actions = [_choice(rng, MODULE_ACTIONS) for _ in range(int(rng.integers(1, 4)))]
+    options = {
+        "prefix": _choice(rng, ["", "model.", "x"]),
+        "recurse": bool(rng.random() < 0.7),
+        "remove_duplicate": bool(rng.random() < 0.6),
+        "dtype": _choice(rng, ["float64", "float16", "bfloat16", "float32", "double", "half"]),
+        "drop": int(rng.integers(0, 3)),
+        "extra": bool(rng.random() < 0.5),
+        "mode": bool(rng.random() < 0.5),
+        "set_to_none": bool(rng.random() < 0.5),
+        "name": _choice(rng, ["0", "a0", "0.0", "1.a0", "nope", "", "0.nope", "a0.weight"]),
+        "attr": _choice(rng, ["weight", "bias", "scale", "cache", "steps", "missing", "child"]),
+        "bad_name": _choice(rng, ["a.b", "", "weight", "fresh", "training"]),
+    }
+
+    def program(lib):
+        built: dict = {}
+        model = _build_module(lib, spec, built, _custom_module(lib))
+        linears = [m for m in model.modules() if isinstance(m, lib.nn.Linear)]
+        if tie and len(linears) >= 2 and linears[0].weight.shape == linears[-1].weight.shape:
+            linears[-1].weight = linears[0].weight
+        with lib.no_grad():  # (the initialisations draw from different generators)
+            for i, p in enumerate(model.parameters()):
+                p.copy_(lib.tensor(np.random.default_rng(i).standard_normal(tuple(p.shape))))
+        record = []
+        for action in actions:
+            record.append(
+                (
+                    action,
+                    _outcome(lambda action=action: _module_action(lib, model, action, options)),
+                )
+            )
+        return record
+
+    label = f"{spec} tie={tie} actions={actions} {options}"
+    return label, program
+
+
+def _module_action(lib, model, action: str, options: dict):
+    if action == "state_dict":
+        return _state(model.state_dict())
+    if action == "state_dict_keep_vars":
+        return _state(model.state_dict(keep_vars=True))
+    if action == "state_dict_prefix":
+        return _state(model.state_dict(prefix=options["prefix"]))
+    if action == "named_parameters":
+        return _named(
+            model.named_parameters(
+                options["prefix"], options["recurse"], options["remove_duplicate"]
+            )
+        )
+    if action == "named_buffers":
+        return _named(
+            model.named_buffers(options["prefix"], options["recurse"], options["remove_duplicate"])
+        )
+    if action == "named_modules":
+        return tuple(
+            (name, type(m).__name__)
+            for name, m in model.named_modules(
+                prefix=options["prefix"], remove_duplicate=options["remove_duplicate"]
+            )
+        )
+    if action == "children":
+        return tuple((name, type(m).__name__) for name, m in model.named_children())
+    if action == "apply":
+        seen = []
+        model.apply(lambda m: seen.append(type(m).__name__))
+        return tuple(seen)
+    if action == "train_eval":
+        returned = model.train(options["mode"]) is model
+        model.eval() if options["extra"] else None
+        return returned, tuple(m.training for m in model.modules())
+    if action == "requires_grad_":
+        model.requires_grad_(options["mode"])
+        return tuple(p.requires_grad for p in model.parameters())
+    if action == "zero_grad":
+        for p in model.parameters():
+            p.grad = lib.ones_like(p)
+        model.zero_grad(set_to_none=options["set_to_none"])
+        return tuple(p.grad for p in model.parameters())
+    if action == "to_dtype":
+        for p in model.parameters():
+            p.grad = lib.ones_like(p)
+        name = options["dtype"]
+        moved = (
+            getattr(model, name)() if name in ("double", "half") else model.to(getattr(lib, name))
+        )
+        return (
+            moved is model,
+            _named(model.named_parameters()),
+            _named(model.named_buffers()),
+            tuple(p.grad.dtype for p in model.parameters()),
+        )
+    if action in ("load_loose", "load_strict", "load_misshapen", "load_assign"):
+        sd = model.state_dict()
+        keys = list(sd)
+        for key in keys[: options["drop"]]:
+            del sd[key]
+        if options["extra"]:
+            sd["surplus.weight"] = lib.zeros(2)
+        sd = {k: v + 1 if v.is_floating_point() else v for k, v in sd.items()}
+        if action == "load_misshapen" and keys:
+            sd[keys[-1]] = lib.zeros(7, 7)
+        strict = action == "load_strict"
+        result = model.load_state_dict(sd, strict=strict, assign=action == "load_assign")
+        return (
+            tuple(result.missing_keys),
+            tuple(result.unexpected_keys),
+            _state(model.state_dict()),
+            tuple(p.requires_grad for p in model.parameters()),
+            tuple(type(p).__name__ for p in model.parameters()),
+        )
+    if action == "setattr_rules":
+        target = next((m for m in model.modules() if getattr(m, "weight", None) is not None), None)
+        if target is None:
+            return None
+        outcomes = [_outcome(lambda: setattr(target, "weight", lib.zeros(2)))]
+        outcomes.append(_outcome(lambda: setattr(target, "weight", None)))
+        outcomes.append(_outcome(lambda: setattr(target, "weight", lib.nn.Parameter(lib.zeros(2)))))
+        outcomes.append(_outcome(lambda: setattr(target, "training", 3)))
+        return (tuple(outcomes), _named(target.named_parameters()))
+    if action == "register_rules":
+        name = options["bad_name"]
+        return (
+            _outcome(lambda: model.register_parameter(name, lib.nn.Parameter(lib.zeros(1)))),
+            _outcome(lambda: model.register_buffer(name, lib.zeros(1))),
+            _outcome(lambda: model.add_module(name, lib.nn.Identity())),
+            _outcome(lambda: model.register_parameter("plain", lib.zeros(1))),
+            _outcome(lambda: model.register_buffer("notensor", 3)),
+            _state(model.state_dict()),
+        )
+    if action == "get_submodule":
+        return _outcome(lambda: type(model.get_submodule(options["name"])).__name__)
+    if action == "get_parameter":
+        return _outcome(lambda: model.get_parameter(options["name"]).detach())
+    if action == "delattr":
+        attr = options["attr"]
+        touched = []
+        for m in model.modules():
+            if hasattr(m, attr) or attr in m._parameters or attr in m._buffers:
+                touched.append(_outcome(lambda m=m: delattr(m, attr)))
+        touched.append(_outcome(lambda: delattr(model, "never_set")))
+        return (tuple(touched), _state(model.state_dict()))
+    if action == "repr":
+        return repr(model)
+    if action == "parameters_count":
+        return (len(list(model.parameters())), len(list(model.parameters(recurse=False))))
+    if action == "buffers":
+        return tuple(b.detach() for b in model.buffers(recurse=options["recurse"]))
+    if action == "modules_count":
+        return (len(list(model.modules())), len(list(model.children())))
+    if action == "set_submodule":
+        return (
+            _outcome(lambda: model.set_submodule(options["name"], lib.nn.Tanh())),
+            tuple((name, type(m).__name__) for name, m in model.named_modules()),
+        )
+    if action == "extra_state":
+        return _outcome(lambda: model.get_extra_state())
+    raise AssertionError(action)
+
+
+# ---- family: module hooks ---------------------------------------------------------------------
+# Sequential(Linear, Tanh, Linear) (or a module taking keyword arguments) with random hooks on
+# random modules: forward pre-hooks and hooks (with_kwargs, prepend, always_call) that record
+# their call and may replace the inputs or output, full backward hooks and backward pre-hooks
+# that record grad_input/grad_output (None where an input needs no gradient) and may replace
+# them, some handles removed, sometimes a forward that raises. The record: every hook's call in
+# order with what it saw, the output, and the gradients.
+
+HOOK_KINDS = ["forward_pre", "forward", "backward", "backward_pre"]
+
+
+def _seen(value):
+    """What a hook saw: tensors copied (PyTorch's .grad may steal a gradient's buffer and
+    accumulate into it later), None kept, tuples and dicts walked."""
+    if hasattr(value, "detach"):
+        return value.detach().clone()
+    if isinstance(value, (tuple, list)):
+        return tuple(_seen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _seen(value[key])) for key in sorted(value))
+    return value
+
+
+def _hooked_model(lib, kwargs_module: bool):
+    class Scaled(lib.nn.Module):
+        """A module with a keyword argument, for with_kwargs hooks."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = lib.nn.Linear(3, 2)
+
+        def forward(self, x, scale=1.0, fail=False):
+            if fail:
+                raise ValueError("asked to fail")
+            return self.linear(x) * scale
+
+    model = (
+        Scaled()
+        if kwargs_module
+        else lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+    )
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.tensor(np.random.default_rng(i).standard_normal(tuple(p.shape))))
+    return model
+
+
+def _draw_module_hooks(seed: int):
+    rng = np.random.default_rng(seed)
+    kwargs_module = bool(rng.random() < 0.3)
+    hooks = []
+    for index in range(int(rng.integers(1, 6))):
+        kind = _choice(rng, HOOK_KINDS)
+        hooks.append(
+            {
+                "kind": kind,
+                "target": int(rng.integers(0, 4)),
+                "with_kwargs": bool(rng.random() < 0.4),
+                "prepend": bool(rng.random() < 0.3),
+                "always_call": bool(rng.random() < 0.3),
+                "replace": bool(rng.random() < 0.4),
+                "remove": bool(rng.random() < 0.15),
+                "label": f"{kind}{index}",
+            }
+        )
+    x_requires_grad = bool(rng.random() < 0.6)
+    fail = kwargs_module and bool(rng.random() < 0.2)
+    backward = bool(rng.random() < 0.85)
+    call_twice = bool(rng.random() < 0.2)
+
+    def program(lib):
+        model = _hooked_model(lib, kwargs_module)
+        modules = list(model.modules())
+        log = []
+        handles = []
+        for hook in hooks:
+            target = modules[hook["target"] % len(modules)]
+            label, replace = hook["label"], hook["replace"]
+            if hook["kind"] == "forward_pre":
+                if hook["with_kwargs"]:
+
+                    def pre(module, args, kwargs, label=label, replace=replace):
+                        log.append((label, _seen(args), _seen(kwargs)))
+                        if replace:
+                            return tuple(a * 2 for a in args), kwargs
+                        return None
+                else:
+
+                    def pre(module, args, label=label, replace=replace):
+                        log.append((label, _seen(args)))
+                        return args[0] * 2 if replace else None
+
+                handles.append(
+                    target.register_forward_pre_hook(
+                        pre, prepend=hook["prepend"], with_kwargs=hook["with_kwargs"]
+                    )
+                )
+            elif hook["kind"] == "forward":
+                if hook["with_kwargs"]:
+
+                    def post(module, args, kwargs, output, label=label, replace=replace):
+                        log.append((label, _seen(args), _seen(kwargs), _seen(output)))
+                        return output * 3 if replace and output is not None else None
+                else:
+
+                    def post(module, args, output, label=label, replace=replace):
+                        log.append((label, _seen(args), _seen(output)))
+                        return output * 3 if replace and output is not None else None
+
+                handles.append(
+                    target.register_forward_hook(
+                        post,
+                        prepend=hook["prepend"],
+                        with_kwargs=hook["with_kwargs"],
+                        always_call=hook["always_call"],
+                    )
+                )
+            elif hook["kind"] == "backward":
+
+                def back(module, grad_input, grad_output, label=label, replace=replace):
+                    log.append((label, _seen(grad_input), _seen(grad_output)))
+                    if replace:
+                        return tuple(None if g is None else g * 0.5 for g in grad_input)
+                    return None
+
+                handles.append(target.register_full_backward_hook(back, prepend=hook["prepend"]))
+            else:
+
+                def back_pre(module, grad_output, label=label, replace=replace):
+                    log.append((label, _seen(grad_output)))
+                    return tuple(g * -1 for g in grad_output) if replace else None
+
+                handles.append(
+                    target.register_full_backward_pre_hook(back_pre, prepend=hook["prepend"])
+                )
+            if hook["remove"]:
+                handles[-1].remove()
+        x = lib.tensor(
+            np.random.default_rng(seed).standard_normal((2, 3)),
+            dtype=lib.float32,
+            requires_grad=x_requires_grad,
+        )
+        outputs = []
+        for _ in range(2 if call_twice else 1):
+            if kwargs_module:
+                out = _outcome(lambda: model(x, scale=2.0, fail=fail))
+            else:
+                out = _outcome(lambda: model(x))
+            outputs.append(out)
+            if backward and not isinstance(out, Raised) and out.requires_grad:
+                out.sum().backward()
+        grads = tuple(p.grad for p in model.parameters())
+        return (
+            tuple(log),
+            tuple(_seen(o) if not isinstance(o, Raised) else o for o in outputs),
+            x.grad,
+            grads,
+        )
+
+    label = f"kwargs_module={kwargs_module} hooks={hooks} x_grad={x_requires_grad} fail={fail} backward={backward} twice={call_twice}"
+    return label, program
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
+    "modules": (_draw_modules, 200),
+    "module_hooks": (_draw_module_hooks, 200),
 }
 
 REGRESSIONS: dict = {
