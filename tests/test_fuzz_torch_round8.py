@@ -16,6 +16,7 @@ the suite does."""
 
 from __future__ import annotations
 
+import collections
 import math
 import operator
 import sys
@@ -713,11 +714,199 @@ def _draw_module_hooks(seed: int):
     return label, program
 
 
+# ---- family: torch.utils.data -----------------------------------------------------------------
+# Default collation of random nested samples (dicts, tuples, namedtuples, lists, NumPy arrays
+# and scalars, Python numbers, strings, tensors); DataLoaders over map-style and iterable
+# datasets (batch_size None, drop_last, samplers and batch samplers and their exclusivity,
+# collate_fn, len); the samplers' lengths and contents (sorted where they shuffle: the random
+# streams differ); Subset, ConcatDataset (negative indices), TensorDataset, random_split.
+
+Pair = collections.namedtuple("Pair", ["left", "right"])
+DATA_ACTIONS = ["collate", "collate", "loader", "loader", "iterable_loader", "sequential",
+                "random_sampler", "batch_sampler", "subset_random", "weighted", "subset",
+                "concat", "tensor_dataset", "random_split", "convert"]  # fmt: skip
+
+
+def _structure(value):
+    """A collated result with its container types named (tuple, list, namedtuple and dict
+    differ in what default_collate gives back)."""
+    if isinstance(value, dict):
+        return ("dict", tuple((key, _structure(value[key])) for key in value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return (type(value).__name__, tuple(_structure(item) for item in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_structure(item) for item in value))
+    if isinstance(value, np.ndarray):
+        return ("ndarray", str(value.dtype), value.tolist())
+    if hasattr(value, "detach"):
+        return value.detach()
+    return _py(value) if isinstance(value, (bool, int, float, str)) else (type(value).__name__, repr(value))
+
+
+def _draw_sample(rng, depth: int = 0) -> tuple:
+    """A recipe for one sample; `_make_sample(lib, recipe, i)` makes sample i of it."""
+    kinds = ["int", "float", "bool", "str", "np_array", "np_scalar", "tensor", "tensor_int"]
+    if depth < 2:
+        kinds += ["dict", "tuple", "list", "pair"]
+    kind = _choice(rng, kinds)
+    if kind in ("dict", "tuple", "list"):
+        count = int(rng.integers(1, 4))
+        return (kind, tuple(_draw_sample(rng, depth + 1) for _ in range(count)))
+    if kind == "pair":
+        return (kind, (_draw_sample(rng, depth + 1), _draw_sample(rng, depth + 1)))
+    if kind == "np_array":
+        return (kind, _choice(rng, ["float32", "float64", "int32", "int64", "bool", "uint8"]), _choice(rng, [(), (2,), (1, 2)]))
+    if kind == "np_scalar":
+        return (kind, _choice(rng, ["float32", "float64", "int32", "int64", "bool_"]))
+    if kind.startswith("tensor"):
+        return (kind, _choice(rng, [(), (2,), (2, 1)]))
+    return (kind,)
+
+
+def _make_sample(lib, recipe: tuple, i: int):
+    kind = recipe[0]
+    if kind == "dict":
+        return {f"k{j}": _make_sample(lib, r, i) for j, r in enumerate(recipe[1])}
+    if kind == "tuple":
+        return tuple(_make_sample(lib, r, i) for r in recipe[1])
+    if kind == "list":
+        return [_make_sample(lib, r, i) for r in recipe[1]]
+    if kind == "pair":
+        return Pair(*(_make_sample(lib, r, i) for r in recipe[1]))
+    if kind == "int":
+        return i * 3 - 2
+    if kind == "float":
+        return i * 0.5 - 1.0
+    if kind == "bool":
+        return i % 2 == 0
+    if kind == "str":
+        return f"s{i}"
+    if kind == "np_array":
+        return (np.arange(int(np.prod(recipe[2])), dtype=np.float64) + i).reshape(recipe[2]).astype(recipe[1])
+    if kind == "np_scalar":
+        return getattr(np, recipe[1])(i + 1)
+    dtype = lib.int64 if kind == "tensor_int" else lib.float32
+    return lib.arange(int(np.prod(recipe[1])), dtype=dtype).reshape(recipe[1]) + i
+
+
+class _Squares:
+    """A map-style dataset of `count` samples of one recipe, for both libraries."""
+
+    def __init__(self, lib, recipe: tuple, count: int) -> None:
+        self.lib, self.recipe, self.count = lib, recipe, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int):
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        return _make_sample(self.lib, self.recipe, i)
+
+
+def _draw_data(seed: int):
+    rng = np.random.default_rng(seed)
+    action = _choice(rng, DATA_ACTIONS)
+    recipe = _draw_sample(rng)
+    count = int(rng.integers(0, 8))
+    batch_size = _choice(rng, [None, 1, 2, 3, 5])
+    drop_last = bool(rng.random() < 0.4)
+    options = {
+        "sampler": _choice(rng, [None, None, "sequential", "list"]),
+        "batch_sampler": _choice(rng, [None, None, None, "batch"]),
+        "shuffle": _choice(rng, [False, False, None, True]),
+        "collate_fn": _choice(rng, [None, None, "identity"]),
+        "replacement": bool(rng.random() < 0.5),
+        "num_samples": _choice(rng, [None, None, 1, 4, 9, 0, -1]),
+        "weights": _choice(rng, [[1.0, 2.0, 0.5], [0.0, 1.0], [1.0], [-1.0, 2.0], [[1.0, 2.0]], []]),
+        "indices": _choice(rng, [[0, 2], [1, 1, 0], [], [-1, 0]]),
+        "index": int(rng.integers(-9, 9)),
+        "lengths": _choice(rng, [[0.5, 0.5], [0.3, 0.7], [0.1, 0.2, 0.7], [2, 3], [0.33, 0.33, 0.34], [1.0], [0.6, 0.6], [1, 1]]),
+        "sizes": [int(rng.integers(0, 4)) for _ in range(int(rng.integers(1, 4)))],
+        "length_hint": bool(rng.random() < 0.5),
+    }
+
+    def program(lib):
+        data = lib.utils.data
+        samples = [_make_sample(lib, recipe, i) for i in range(count)]
+        if action == "collate":
+            return _structure(data.default_collate(samples))
+        if action == "convert":
+            return _structure(data.default_convert(samples[0] if samples else np.zeros(2)))
+        if action == "loader":
+            dataset = _Squares(lib, recipe, count)
+            kwargs: dict = {"batch_size": batch_size, "drop_last": drop_last}
+            if options["shuffle"] is not None:
+                kwargs["shuffle"] = options["shuffle"]
+            if options["sampler"] == "sequential":
+                kwargs["sampler"] = data.SequentialSampler(dataset)
+            elif options["sampler"] == "list":
+                kwargs["sampler"] = list(range(count))[::-1]
+            if options["batch_sampler"] == "batch":
+                kwargs["batch_sampler"] = data.BatchSampler(range(count), 2, drop_last=False)
+            if options["collate_fn"] == "identity":
+                kwargs["collate_fn"] = lambda batch: ("batch", batch)
+            loader = data.DataLoader(dataset, **kwargs)
+            batches = list(loader)
+            if kwargs.get("shuffle"):
+                return (len(loader), len(batches))
+            return (_outcome(lambda: len(loader)), _structure(batches))
+        if action == "iterable_loader":
+            class Stream(data.IterableDataset):
+                def __iter__(self):
+                    return iter(samples)
+
+            if options["length_hint"]:
+                Stream.__len__ = lambda self: count
+            loader = data.DataLoader(Stream(), batch_size=batch_size, drop_last=drop_last)
+            return (_outcome(lambda: len(loader)), _structure(list(loader)))
+        if action == "sequential":
+            sampler = data.SequentialSampler(range(count))
+            return (len(sampler), tuple(sampler))
+        if action == "random_sampler":
+            sampler = data.RandomSampler(range(count), replacement=options["replacement"], num_samples=options["num_samples"])
+            drawn = list(sampler)
+            if options["replacement"]:
+                return (len(sampler), len(drawn), all(0 <= i < count for i in drawn))
+            # (whole permutations, then part of one: how often each index comes, sorted)
+            return (len(sampler), len(drawn), tuple(sorted(collections.Counter(drawn).values())))
+        if action == "batch_sampler":
+            sampler = data.BatchSampler(range(count), batch_size if batch_size is not None else 0, drop_last)
+            return (len(sampler), tuple(tuple(b) for b in sampler))
+        if action == "subset_random":
+            sampler = data.SubsetRandomSampler(options["indices"])
+            return (len(sampler), tuple(sorted(sampler)))
+        if action == "weighted":
+            num = options["num_samples"] if options["num_samples"] is not None else 3
+            sampler = data.WeightedRandomSampler(options["weights"], num, replacement=options["replacement"])
+            drawn = list(sampler)
+            return (len(sampler), len(drawn), all(0 <= i < len(options["weights"]) for i in drawn))
+        if action == "subset":
+            subset = data.Subset(_Squares(lib, recipe, count), options["indices"])
+            return (len(subset), _outcome(lambda: _structure(subset[options["index"]])),
+                    _structure([subset[i] for i in range(len(subset))]))
+        if action == "concat":
+            parts = [_Squares(lib, recipe, size) for size in options["sizes"]]
+            dataset = data.ConcatDataset(parts)
+            return (len(dataset), tuple(dataset.cumulative_sizes),
+                    _outcome(lambda: _structure(dataset[options["index"]])))
+        if action == "tensor_dataset":
+            tensors = [lib.arange(size * 2).reshape(size, 2) for size in options["sizes"]]
+            dataset = data.TensorDataset(*tensors)
+            return (len(dataset), _outcome(lambda: _structure(dataset[options["index"]])))
+        split = data.random_split(range(count), options["lengths"], generator=lib.Generator().manual_seed(0))
+        return (tuple(len(part) for part in split), tuple(sorted(i for part in split for i in part)))
+
+    label = f"{action} recipe={recipe} count={count} batch_size={batch_size} drop_last={drop_last} {options}"
+    return label, program
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
     "modules": (_draw_modules, 200),
     "module_hooks": (_draw_module_hooks, 200),
+    "data": (_draw_data, 300),
 }
 
 REGRESSIONS: dict = {
