@@ -901,12 +901,174 @@ def _draw_data(seed: int):
     return label, program
 
 
+# ---- family: nn.utils --------------------------------------------------------------------------
+# Gradient clipping (norm types 1, 2, inf, 0.5, error_if_nonfinite, foreach, parameters without
+# a gradient, a single tensor, mixed dtypes), get_total_norm and clip_grads_with_norm_,
+# parameters_to_vector and back; pad_sequence (batch_first, padding_value, padding_side),
+# pack_padded_sequence / pad_packed_sequence round trips (enforce_sorted, total_length),
+# pack_sequence, unpad_sequence and unpack_sequence with gradients; weight_norm,
+# spectral_norm and orthogonal parametrizations (values, gradients, state dict keys).
+
+UTILS_ACTIONS = ["clip_norm", "clip_norm", "clip_value", "total_norm", "vector", "pad",
+                 "pack", "pack", "pack_sequence", "unpad", "weight_norm", "orthogonal",
+                 "spectral_norm"]  # fmt: skip
+
+
+def _draw_utils(seed: int):
+    rng = np.random.default_rng(seed)
+    action = _choice(rng, UTILS_ACTIONS)
+    shapes = [_choice(rng, [(2,), (2, 3), (), (1, 4), (0,)]) for _ in range(int(rng.integers(0, 4)))]
+    dtypes = [_choice(rng, ["float32", "float64", "float32", "float16"]) for _ in shapes]
+    no_grad = [bool(rng.random() < 0.2) for _ in shapes]
+    options = {
+        "max_norm": _choice(rng, [0.5, 1.0, 100.0, 0.0]),
+        "norm_type": _choice(rng, [2.0, 1, "inf", 0.5, 3.0, 0.0, -1.0]),
+        "error_if_nonfinite": bool(rng.random() < 0.3),
+        "foreach": _choice(rng, [None, True, False]),
+        "nonfinite": _choice(rng, [None, None, None, "nan", "inf"]),
+        "single": bool(rng.random() < 0.2),
+        "clip_value": _choice(rng, [0.1, 1.0, 0.0]),
+        "lengths": sorted([int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 4)))], reverse=bool(rng.random() < 0.7)),
+        "batch_first": bool(rng.random() < 0.5),
+        "padding_value": _choice(rng, [0.0, -1.0, 2.5]),
+        "padding_side": _choice(rng, ["right", "right", "left"]),
+        "enforce_sorted": bool(rng.random() < 0.5),
+        "total_length": _choice(rng, [None, None, 5, 6, 2]),
+        "feature": _choice(rng, [(), (2,), (2, 1)]),
+        "dim": _choice(rng, [0, 1, None, -1]),
+        "orthogonal_map": _choice(rng, [None, "matrix_exp", "cayley", "householder"]),
+        "use_trivialization": bool(rng.random() < 0.5),
+        "weight_shape": _choice(rng, [(3, 2), (2, 3), (3, 3)]),
+    }
+    if options["norm_type"] == "inf":
+        options["norm_type"] = float("inf")
+    if action == "clip_value" and (all(no_grad) or options["single"] and no_grad[0]):
+        # (PyTorch 2.13's clip_grad_value_ of no gradients fails an internal check of its
+        # foreach kernels, "Expected !nested_tensorlist[0].empty()", where clip_grad_norm_
+        # of none returns 0: an accident, chainrule's clips nothing)
+        return "clip_grad_value_ of no gradients", None
+
+    def params_with_grads(lib):
+        params = []
+        for i, (shape, dtype) in enumerate(zip(shapes, dtypes)):
+            p = lib.tensor(_normal_values(seed + i, shape), dtype=getattr(lib, dtype), requires_grad=True)
+            if not no_grad[i]:
+                grad = _normal_values(seed + 10 + i, shape)
+                if options["nonfinite"] and i == 0 and grad.size:
+                    grad.flat[0] = float(options["nonfinite"])
+                p.grad = lib.tensor(grad, dtype=getattr(lib, dtype))
+            params.append(p)
+        return params
+
+    def program(lib):
+        utils = lib.nn.utils
+        rnn = utils.rnn
+        if action in ("clip_norm", "clip_value", "total_norm", "vector"):
+            params = params_with_grads(lib)
+            given = params[0] if options["single"] and params else params
+            if action == "clip_norm":
+                total = utils.clip_grad_norm_(given, options["max_norm"], norm_type=options["norm_type"],
+                                              error_if_nonfinite=options["error_if_nonfinite"], foreach=options["foreach"])
+                return _rounded(lib, total, params, dtypes)
+            if action == "clip_value":
+                returned = utils.clip_grad_value_(given, options["clip_value"], foreach=options["foreach"])
+                return (returned, tuple(p.grad for p in params))
+            if action == "total_norm":
+                grads = [p.grad for p in params if p.grad is not None]
+                total = utils.get_total_norm(grads, norm_type=options["norm_type"],
+                                             error_if_nonfinite=options["error_if_nonfinite"], foreach=options["foreach"])
+                utils.clip_grads_with_norm_(params, options["max_norm"], total, foreach=options["foreach"])
+                return _rounded(lib, total, params, dtypes)
+            vector = utils.parameters_to_vector(params)
+            utils.vector_to_parameters(vector * 2, params)
+            return (vector, tuple(p.detach() for p in params))
+        lengths = options["lengths"]
+        feature = options["feature"]
+        sequences = [
+            lib.tensor(_normal_values(seed + i, (n, *feature)), requires_grad=True)
+            for i, n in enumerate(lengths)
+        ]
+        if action == "pad":
+            padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"],
+                                      padding_value=options["padding_value"], padding_side=options["padding_side"])
+            padded.pow(2).sum().backward()
+            return (padded, tuple(s.grad for s in sequences))
+        if action == "unpad":
+            padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"])
+            parts = rnn.unpad_sequence(padded, lib.tensor(lengths), batch_first=options["batch_first"])
+            sum(p.pow(3).sum() for p in parts).backward()
+            return (tuple(parts), tuple(s.grad for s in sequences))
+        if action == "pack_sequence":
+            packed = rnn.pack_sequence(sequences, enforce_sorted=options["enforce_sorted"])
+            parts = rnn.unpack_sequence(packed)
+            sum(p.pow(3).sum() for p in parts).backward()
+            return (packed.data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices,
+                    tuple(parts), tuple(s.grad for s in sequences))
+        if action == "pack":
+            padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"])
+            length_kind = lib.tensor(lengths) if options["single"] else lengths
+            packed = rnn.pack_padded_sequence(padded, length_kind, batch_first=options["batch_first"],
+                                              enforce_sorted=options["enforce_sorted"])
+            unpacked, out_lengths = rnn.pad_packed_sequence(
+                packed, batch_first=options["batch_first"], padding_value=options["padding_value"],
+                total_length=options["total_length"])
+            (unpacked * unpacked).sum().backward()
+            return (packed.data, packed.batch_sizes, packed.sorted_indices, unpacked, out_lengths,
+                    tuple(s.grad for s in sequences))
+        # (float64: some gradients are zero but for rounding, which float32 leaves at 1e-5)
+        linear = lib.nn.Linear(*options["weight_shape"][::-1], dtype=lib.float64)
+        with lib.no_grad():
+            linear.weight.copy_(lib.tensor(_normal_values(seed, options["weight_shape"])))
+            linear.bias.zero_()
+        if action == "weight_norm":
+            dim = options["dim"]
+            parametrized = utils.parametrizations.weight_norm(linear, dim=dim)
+        elif action == "orthogonal":
+            parametrized = utils.parametrizations.orthogonal(linear, orthogonal_map=options["orthogonal_map"],
+                                                            use_trivialization=options["use_trivialization"])
+        else:
+            parametrized = utils.parametrizations.spectral_norm(linear, n_power_iterations=30)
+            parametrized.eval()  # (the power iteration's start is random; converged, it agrees)
+        x = lib.tensor(_normal_values(seed + 5, (2, options["weight_shape"][1])), dtype=lib.float64)
+        out = parametrized(x)
+        out.pow(2).sum().backward()
+        keys = tuple(parametrized.state_dict())
+        grads = tuple((name, p.grad) for name, p in parametrized.named_parameters())
+        shape = options["weight_shape"]
+        if action == "orthogonal" and options["use_trivialization"] and shape[0] != shape[1]:
+            # (a rectangular weight's base is completed to a square orthogonal matrix with
+            # random columns, which the gradient of `original` depends on)
+            grads = grads[:1]
+        if action == "spectral_norm":
+            # (converged from a random start, to 1e-3 where two singular values are close)
+            norm = lambda: lib.linalg.matrix_norm(parametrized.weight.detach(), 2).half()  # noqa: E731
+            return (keys, _outcome(norm))
+        return (keys, parametrized.weight.detach(), out, grads)
+
+    label = f"{action} shapes={shapes} dtypes={dtypes} no_grad={no_grad} {options}"
+    return label, program
+
+
+def _rounded(lib, total, params: list, dtypes: list) -> tuple:
+    """The total norm and the gradients, in float32 where a float32 or float16 gradient's
+    norm went into them: its last bit depends on the summation order."""
+    if set(dtypes) == {"float64"}:
+        return (total, tuple(p.grad for p in params))
+    rounded = tuple(p.grad.float() if p.grad is not None and p.grad.dtype == lib.float64 else p.grad for p in params)
+    return (total.float(), rounded)
+
+
+def _normal_values(seed: int, shape: tuple) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
     "modules": (_draw_modules, 200),
     "module_hooks": (_draw_module_hooks, 200),
     "data": (_draw_data, 300),
+    "utils": (_draw_utils, 200),
 }
 
 REGRESSIONS: dict = {
