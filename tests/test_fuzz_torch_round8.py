@@ -17,17 +17,17 @@ the suite does."""
 from __future__ import annotations
 
 import collections
+import copy
 import math
 import operator
 import sys
 
 import numpy as np
 import pytest
-import torch
 
 from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 from tests.test_fuzz_torch_round4 import Raised
-from tests.test_fuzz_torch_round7 import _choice, _outcome, _tree
+from tests.test_fuzz_torch_round7 import _choice, _outcome
 
 
 def _py(value):
@@ -50,12 +50,20 @@ PROTOCOL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16"
 PROTOCOL_SHAPES = [(), (), (1,), (1, 1), (3,), (2, 2), (0,)]
 PROTOCOL_CALLS = ["int", "float", "bool", "complex", "index", "format", "tolist", "item", "len",
                   "iter", "contains", "numpy_grad", "array_grad", "hash_kind", "round",
-                  "abs_builtin", "neg", "invert", "divmod", "trunc", "floor", "ceil"]  # fmt: skip
+                  "abs_builtin", "neg", "invert", "divmod", "trunc", "floor", "ceil",
+                  "round_digits", "eq_other", "add_other", "lt_other", "numpy_ufunc",
+                  "asarray_dtype", "builtin_sum", "builtin_max", "sorted", "reversed", "copy",
+                  "deepcopy", "pow_builtin", "isclose", "contains_tensor"]  # fmt: skip
+ODD_OPERANDS = [None, "a", [1, 2], (1.5,), np.array([1.0, 2.0]), np.array(2), 1e300, -(2**70),
+                2**63, float("nan")]  # fmt: skip
 FORMAT_SPECS = ["", ".3f", ".2e", "g", "8.2f", "d", "x", ">10", "+.1f", "%", ".0f", "s", "r"]
 
 
-def _protocol_values(rng, shape: tuple, dtype: str) -> np.ndarray:
+def _protocol_values(rng, shape: tuple, dtype: str, finite: bool = False) -> np.ndarray:
     values = rng.choice([0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 7.0, 300.0, -0.0], size=shape)
+    # (not for arithmetic: complex kernels differ on inf and nan by their formulas)
+    if not finite and rng.random() < 0.15 and dtype.startswith(("float", "bfloat", "complex")):
+        values = rng.choice([np.nan, np.inf, -np.inf, 1e10, 2.5], size=shape)
     if dtype == "bool":
         return values != 0
     if dtype == "uint8":
@@ -75,8 +83,14 @@ def _draw_protocol(seed: int):
     spec = _choice(rng, FORMAT_SPECS)
     values = _protocol_values(rng, shape, dtype)
     needle = _choice(rng, [0, 1, 2.5, -1.0, True, "tensor", "str"])
+    odd = _choice(rng, ODD_OPERANDS)
+    digits = _choice(rng, [None, 0, 1, 2, -1])
+    swap = bool(rng.random() < 0.5)
     requires_grad = dtype.startswith(("float", "complex", "bfloat")) and bool(rng.random() < 0.4)
-    if call in ("numpy_grad", "array_grad") and dtype == "bfloat16":
+    if call == "add_other" and isinstance(odd, float) and odd == 1e300 and dtype[0] == "c":
+        # (PyTorch's add computes self + alpha * other, and (inf + 0j) * 1 is inf + nanj)
+        return "a complex tensor plus a number that overflows", None
+    if call in ("numpy_grad", "array_grad", "numpy_ufunc", "asarray_dtype") and dtype == "bfloat16":
         return "bfloat16 to NumPy", None  # (PyTorch's refuses; chainrule's gives ml_dtypes')
 
     def program(lib):
@@ -120,6 +134,43 @@ def _draw_protocol(seed: int):
             return ~x
         if call == "divmod":
             return divmod(x, 2)
+        if call == "round_digits":
+            return round(x, digits) if digits is not None else round(x)
+        if call in ("eq_other", "add_other", "lt_other"):
+            if isinstance(odd, np.ndarray) and call != "eq_other":
+                # (chainrule computes a Tensor, on the graph, from a tensor and an ndarray on
+                # either side, NumPy's promotion (test_elementwise_semantics); PyTorch gives
+                # TypeError for `array + tensor` and any `<`, and refuses a tensor that
+                # requires grad: a deliberate superset)
+                return "an ndarray operand"
+            name = {"eq_other": "eq", "add_other": "add", "lt_other": "lt"}[call]
+            operands = (odd, x) if swap else (x, odd)
+            return getattr(operator, name)(*operands)
+        if call == "numpy_ufunc":
+            return (
+                np.sin(x.detach())
+                if not requires_grad
+                else _py(type(_outcome(lambda: np.sin(x))).__name__)
+            )
+        if call == "asarray_dtype":
+            return _py(np.asarray(x.detach(), dtype=np.float32).tolist())
+        if call == "builtin_sum":
+            return sum(x)
+        if call == "builtin_max":
+            return max(x)
+        if call == "sorted":
+            return tuple(sorted(x))
+        if call == "reversed":
+            return tuple(reversed(x))
+        if call in ("copy", "deepcopy"):
+            copied = getattr(copy, call)(x)
+            return (copied, copied is x, _py(copied.requires_grad))
+        if call == "pow_builtin":
+            return pow(x, 2) if not swap else pow(2, x)
+        if call == "isclose":
+            return _py(math.isclose(x, 2.5))
+        if call == "contains_tensor":
+            return _py(lib.tensor([1.0, 2.5]) in x)
         if call == "trunc":
             return _py(math.trunc(x))
         if call == "floor":
@@ -127,7 +178,8 @@ def _draw_protocol(seed: int):
         return _py(math.ceil(x))
 
     label = (
-        f"{call} of {dtype}{list(shape)} requires_grad={requires_grad} spec={spec!r} in={needle!r}"
+        f"{call} of {dtype}{list(shape)} {values.tolist()} requires_grad={requires_grad} "
+        f"spec={spec!r} in={needle!r} odd={odd!r} digits={digits} swap={swap}"
     )
     return label, program
 
@@ -168,7 +220,7 @@ def _scalar_operand(rng):
         return ("numpy", name, value)
     dtype = _choice(rng, SCALAR_DTYPES)
     shape = () if kind == "tensor0" else (2,)
-    return ("tensor", dtype, shape, _protocol_values(rng, shape, dtype))
+    return ("tensor", dtype, shape, _protocol_values(rng, shape, dtype, finite=True))
 
 
 def _make_operand(lib, spec):
@@ -192,7 +244,7 @@ def _draw_scalars(seed: int):
     right = _scalar_operand(rng)
     if left[0] != "tensor" and right[0] != "tensor":
         right = ("tensor", _choice(rng, SCALAR_DTYPES), (2,), None)
-        right = right[:3] + (_protocol_values(rng, (2,), right[1]),)
+        right = right[:3] + (_protocol_values(rng, (2,), right[1], finite=True),)
     swap = bool(rng.random() < 0.5)
     op = _choice(rng, OPERATORS)
     in_place = _choice(rng, IN_PLACE)
@@ -216,7 +268,7 @@ def _draw_scalars(seed: int):
     if (
         what == "result_type"
         and {left[1], right[1]} & {"float16"}
-        and ("complex" in str(left) + str(right))
+        and ("complex" in str(left) + str(right) or complex in (type(left[-1]), type(right[-1])))
     ):
         return "float16 with a complex number (complex32)", None  # (chainrule has no complex32)
 
@@ -233,6 +285,8 @@ def _draw_scalars(seed: int):
                 target = lib.ones(2, dtype=getattr(lib, dtypes[0]))
             before = target.clone()
             outcome = _outcome(lambda: getattr(operator, in_place)(target, other))
+            if isinstance(outcome, Raised):  # (PyTorch's integer division by zero raises
+                return (outcome, before)  # after writing the elements before it)
             return (outcome, before, target)
         if what == "out":
             tensor = y if isinstance(y, lib.Tensor) else x
@@ -710,7 +764,10 @@ def _draw_module_hooks(seed: int):
             grads,
         )
 
-    label = f"kwargs_module={kwargs_module} hooks={hooks} x_grad={x_requires_grad} fail={fail} backward={backward} twice={call_twice}"
+    label = (
+        f"kwargs_module={kwargs_module} hooks={hooks} x_grad={x_requires_grad} fail={fail} "
+        f"backward={backward} twice={call_twice}"
+    )
     return label, program
 
 
@@ -740,7 +797,11 @@ def _structure(value):
         return ("ndarray", str(value.dtype), value.tolist())
     if hasattr(value, "detach"):
         return value.detach()
-    return _py(value) if isinstance(value, (bool, int, float, str)) else (type(value).__name__, repr(value))
+    return (
+        _py(value)
+        if isinstance(value, (bool, int, float, str))
+        else (type(value).__name__, repr(value))
+    )
 
 
 def _draw_sample(rng, depth: int = 0) -> tuple:
@@ -755,7 +816,11 @@ def _draw_sample(rng, depth: int = 0) -> tuple:
     if kind == "pair":
         return (kind, (_draw_sample(rng, depth + 1), _draw_sample(rng, depth + 1)))
     if kind == "np_array":
-        return (kind, _choice(rng, ["float32", "float64", "int32", "int64", "bool", "uint8"]), _choice(rng, [(), (2,), (1, 2)]))
+        return (
+            kind,
+            _choice(rng, ["float32", "float64", "int32", "int64", "bool", "uint8"]),
+            _choice(rng, [(), (2,), (1, 2)]),
+        )
     if kind == "np_scalar":
         return (kind, _choice(rng, ["float32", "float64", "int32", "int64", "bool_"]))
     if kind.startswith("tensor"):
@@ -782,7 +847,11 @@ def _make_sample(lib, recipe: tuple, i: int):
     if kind == "str":
         return f"s{i}"
     if kind == "np_array":
-        return (np.arange(int(np.prod(recipe[2])), dtype=np.float64) + i).reshape(recipe[2]).astype(recipe[1])
+        return (
+            (np.arange(int(np.prod(recipe[2])), dtype=np.float64) + i)
+            .reshape(recipe[2])
+            .astype(recipe[1])
+        )
     if kind == "np_scalar":
         return getattr(np, recipe[1])(i + 1)
     dtype = lib.int64 if kind == "tensor_int" else lib.float32
@@ -818,10 +887,24 @@ def _draw_data(seed: int):
         "collate_fn": _choice(rng, [None, None, "identity"]),
         "replacement": bool(rng.random() < 0.5),
         "num_samples": _choice(rng, [None, None, 1, 4, 9, 0, -1]),
-        "weights": _choice(rng, [[1.0, 2.0, 0.5], [0.0, 1.0], [1.0], [-1.0, 2.0], [[1.0, 2.0]], []]),
+        "weights": _choice(
+            rng, [[1.0, 2.0, 0.5], [0.0, 1.0], [1.0], [-1.0, 2.0], [[1.0, 2.0]], []]
+        ),
         "indices": _choice(rng, [[0, 2], [1, 1, 0], [], [-1, 0]]),
         "index": int(rng.integers(-9, 9)),
-        "lengths": _choice(rng, [[0.5, 0.5], [0.3, 0.7], [0.1, 0.2, 0.7], [2, 3], [0.33, 0.33, 0.34], [1.0], [0.6, 0.6], [1, 1]]),
+        "lengths": _choice(
+            rng,
+            [
+                [0.5, 0.5],
+                [0.3, 0.7],
+                [0.1, 0.2, 0.7],
+                [2, 3],
+                [0.33, 0.33, 0.34],
+                [1.0],
+                [0.6, 0.6],
+                [1, 1],
+            ],
+        ),
         "sizes": [int(rng.integers(0, 4)) for _ in range(int(rng.integers(1, 4)))],
         "length_hint": bool(rng.random() < 0.5),
     }
@@ -852,6 +935,7 @@ def _draw_data(seed: int):
                 return (len(loader), len(batches))
             return (_outcome(lambda: len(loader)), _structure(batches))
         if action == "iterable_loader":
+
             class Stream(data.IterableDataset):
                 def __iter__(self):
                     return iter(samples)
@@ -864,40 +948,60 @@ def _draw_data(seed: int):
             sampler = data.SequentialSampler(range(count))
             return (len(sampler), tuple(sampler))
         if action == "random_sampler":
-            sampler = data.RandomSampler(range(count), replacement=options["replacement"], num_samples=options["num_samples"])
+            sampler = data.RandomSampler(
+                range(count), replacement=options["replacement"], num_samples=options["num_samples"]
+            )
             drawn = list(sampler)
             if options["replacement"]:
                 return (len(sampler), len(drawn), all(0 <= i < count for i in drawn))
             # (whole permutations, then part of one: how often each index comes, sorted)
             return (len(sampler), len(drawn), tuple(sorted(collections.Counter(drawn).values())))
         if action == "batch_sampler":
-            sampler = data.BatchSampler(range(count), batch_size if batch_size is not None else 0, drop_last)
+            sampler = data.BatchSampler(
+                range(count), batch_size if batch_size is not None else 0, drop_last
+            )
             return (len(sampler), tuple(tuple(b) for b in sampler))
         if action == "subset_random":
             sampler = data.SubsetRandomSampler(options["indices"])
             return (len(sampler), tuple(sorted(sampler)))
         if action == "weighted":
             num = options["num_samples"] if options["num_samples"] is not None else 3
-            sampler = data.WeightedRandomSampler(options["weights"], num, replacement=options["replacement"])
+            sampler = data.WeightedRandomSampler(
+                options["weights"], num, replacement=options["replacement"]
+            )
             drawn = list(sampler)
             return (len(sampler), len(drawn), all(0 <= i < len(options["weights"]) for i in drawn))
         if action == "subset":
             subset = data.Subset(_Squares(lib, recipe, count), options["indices"])
-            return (len(subset), _outcome(lambda: _structure(subset[options["index"]])),
-                    _structure([subset[i] for i in range(len(subset))]))
+            return (
+                len(subset),
+                _outcome(lambda: _structure(subset[options["index"]])),
+                _structure([subset[i] for i in range(len(subset))]),
+            )
         if action == "concat":
             parts = [_Squares(lib, recipe, size) for size in options["sizes"]]
             dataset = data.ConcatDataset(parts)
-            return (len(dataset), tuple(dataset.cumulative_sizes),
-                    _outcome(lambda: _structure(dataset[options["index"]])))
+            return (
+                len(dataset),
+                tuple(dataset.cumulative_sizes),
+                _outcome(lambda: _structure(dataset[options["index"]])),
+            )
         if action == "tensor_dataset":
             tensors = [lib.arange(size * 2).reshape(size, 2) for size in options["sizes"]]
             dataset = data.TensorDataset(*tensors)
             return (len(dataset), _outcome(lambda: _structure(dataset[options["index"]])))
-        split = data.random_split(range(count), options["lengths"], generator=lib.Generator().manual_seed(0))
-        return (tuple(len(part) for part in split), tuple(sorted(i for part in split for i in part)))
+        split = data.random_split(
+            range(count), options["lengths"], generator=lib.Generator().manual_seed(0)
+        )
+        return (
+            tuple(len(part) for part in split),
+            tuple(sorted(i for part in split for i in part)),
+        )
 
-    label = f"{action} recipe={recipe} count={count} batch_size={batch_size} drop_last={drop_last} {options}"
+    label = (
+        f"{action} recipe={recipe} count={count} batch_size={batch_size} "
+        f"drop_last={drop_last} {options}"
+    )
     return label, program
 
 
@@ -917,7 +1021,9 @@ UTILS_ACTIONS = ["clip_norm", "clip_norm", "clip_value", "total_norm", "vector",
 def _draw_utils(seed: int):
     rng = np.random.default_rng(seed)
     action = _choice(rng, UTILS_ACTIONS)
-    shapes = [_choice(rng, [(2,), (2, 3), (), (1, 4), (0,)]) for _ in range(int(rng.integers(0, 4)))]
+    shapes = [
+        _choice(rng, [(2,), (2, 3), (), (1, 4), (0,)]) for _ in range(int(rng.integers(0, 4)))
+    ]
     dtypes = [_choice(rng, ["float32", "float64", "float32", "float16"]) for _ in shapes]
     no_grad = [bool(rng.random() < 0.2) for _ in shapes]
     options = {
@@ -928,7 +1034,10 @@ def _draw_utils(seed: int):
         "nonfinite": _choice(rng, [None, None, None, "nan", "inf"]),
         "single": bool(rng.random() < 0.2),
         "clip_value": _choice(rng, [0.1, 1.0, 0.0]),
-        "lengths": sorted([int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 4)))], reverse=bool(rng.random() < 0.7)),
+        "lengths": sorted(
+            [int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 4)))],
+            reverse=bool(rng.random() < 0.7),
+        ),
         "batch_first": bool(rng.random() < 0.5),
         "padding_value": _choice(rng, [0.0, -1.0, 2.5]),
         "padding_side": _choice(rng, ["right", "right", "left"]),
@@ -951,7 +1060,9 @@ def _draw_utils(seed: int):
     def params_with_grads(lib):
         params = []
         for i, (shape, dtype) in enumerate(zip(shapes, dtypes)):
-            p = lib.tensor(_normal_values(seed + i, shape), dtype=getattr(lib, dtype), requires_grad=True)
+            p = lib.tensor(
+                _normal_values(seed + i, shape), dtype=getattr(lib, dtype), requires_grad=True
+            )
             if not no_grad[i]:
                 grad = _normal_values(seed + 10 + i, shape)
                 if options["nonfinite"] and i == 0 and grad.size:
@@ -967,17 +1078,30 @@ def _draw_utils(seed: int):
             params = params_with_grads(lib)
             given = params[0] if options["single"] and params else params
             if action == "clip_norm":
-                total = utils.clip_grad_norm_(given, options["max_norm"], norm_type=options["norm_type"],
-                                              error_if_nonfinite=options["error_if_nonfinite"], foreach=options["foreach"])
+                total = utils.clip_grad_norm_(
+                    given,
+                    options["max_norm"],
+                    norm_type=options["norm_type"],
+                    error_if_nonfinite=options["error_if_nonfinite"],
+                    foreach=options["foreach"],
+                )
                 return _rounded(lib, total, params, dtypes)
             if action == "clip_value":
-                returned = utils.clip_grad_value_(given, options["clip_value"], foreach=options["foreach"])
+                returned = utils.clip_grad_value_(
+                    given, options["clip_value"], foreach=options["foreach"]
+                )
                 return (returned, tuple(p.grad for p in params))
             if action == "total_norm":
                 grads = [p.grad for p in params if p.grad is not None]
-                total = utils.get_total_norm(grads, norm_type=options["norm_type"],
-                                             error_if_nonfinite=options["error_if_nonfinite"], foreach=options["foreach"])
-                utils.clip_grads_with_norm_(params, options["max_norm"], total, foreach=options["foreach"])
+                total = utils.get_total_norm(
+                    grads,
+                    norm_type=options["norm_type"],
+                    error_if_nonfinite=options["error_if_nonfinite"],
+                    foreach=options["foreach"],
+                )
+                utils.clip_grads_with_norm_(
+                    params, options["max_norm"], total, foreach=options["foreach"]
+                )
                 return _rounded(lib, total, params, dtypes)
             vector = utils.parameters_to_vector(params)
             utils.vector_to_parameters(vector * 2, params)
@@ -989,32 +1113,57 @@ def _draw_utils(seed: int):
             for i, n in enumerate(lengths)
         ]
         if action == "pad":
-            padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"],
-                                      padding_value=options["padding_value"], padding_side=options["padding_side"])
+            padded = rnn.pad_sequence(
+                sequences,
+                batch_first=options["batch_first"],
+                padding_value=options["padding_value"],
+                padding_side=options["padding_side"],
+            )
             padded.pow(2).sum().backward()
             return (padded, tuple(s.grad for s in sequences))
         if action == "unpad":
             padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"])
-            parts = rnn.unpad_sequence(padded, lib.tensor(lengths), batch_first=options["batch_first"])
+            parts = rnn.unpad_sequence(
+                padded, lib.tensor(lengths), batch_first=options["batch_first"]
+            )
             sum(p.pow(3).sum() for p in parts).backward()
             return (tuple(parts), tuple(s.grad for s in sequences))
         if action == "pack_sequence":
             packed = rnn.pack_sequence(sequences, enforce_sorted=options["enforce_sorted"])
             parts = rnn.unpack_sequence(packed)
             sum(p.pow(3).sum() for p in parts).backward()
-            return (packed.data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices,
-                    tuple(parts), tuple(s.grad for s in sequences))
+            return (
+                packed.data,
+                packed.batch_sizes,
+                packed.sorted_indices,
+                packed.unsorted_indices,
+                tuple(parts),
+                tuple(s.grad for s in sequences),
+            )
         if action == "pack":
             padded = rnn.pad_sequence(sequences, batch_first=options["batch_first"])
             length_kind = lib.tensor(lengths) if options["single"] else lengths
-            packed = rnn.pack_padded_sequence(padded, length_kind, batch_first=options["batch_first"],
-                                              enforce_sorted=options["enforce_sorted"])
+            packed = rnn.pack_padded_sequence(
+                padded,
+                length_kind,
+                batch_first=options["batch_first"],
+                enforce_sorted=options["enforce_sorted"],
+            )
             unpacked, out_lengths = rnn.pad_packed_sequence(
-                packed, batch_first=options["batch_first"], padding_value=options["padding_value"],
-                total_length=options["total_length"])
+                packed,
+                batch_first=options["batch_first"],
+                padding_value=options["padding_value"],
+                total_length=options["total_length"],
+            )
             (unpacked * unpacked).sum().backward()
-            return (packed.data, packed.batch_sizes, packed.sorted_indices, unpacked, out_lengths,
-                    tuple(s.grad for s in sequences))
+            return (
+                packed.data,
+                packed.batch_sizes,
+                packed.sorted_indices,
+                unpacked,
+                out_lengths,
+                tuple(s.grad for s in sequences),
+            )
         # (float64: some gradients are zero but for rounding, which float32 leaves at 1e-5)
         linear = lib.nn.Linear(*options["weight_shape"][::-1], dtype=lib.float64)
         with lib.no_grad():
@@ -1024,8 +1173,11 @@ def _draw_utils(seed: int):
             dim = options["dim"]
             parametrized = utils.parametrizations.weight_norm(linear, dim=dim)
         elif action == "orthogonal":
-            parametrized = utils.parametrizations.orthogonal(linear, orthogonal_map=options["orthogonal_map"],
-                                                            use_trivialization=options["use_trivialization"])
+            parametrized = utils.parametrizations.orthogonal(
+                linear,
+                orthogonal_map=options["orthogonal_map"],
+                use_trivialization=options["use_trivialization"],
+            )
         else:
             parametrized = utils.parametrizations.spectral_norm(linear, n_power_iterations=30)
             parametrized.eval()  # (the power iteration's start is random; converged, it agrees)
@@ -1054,7 +1206,10 @@ def _rounded(lib, total, params: list, dtypes: list) -> tuple:
     norm went into them: its last bit depends on the summation order."""
     if set(dtypes) == {"float64"}:
         return (total, tuple(p.grad for p in params))
-    rounded = tuple(p.grad.float() if p.grad is not None and p.grad.dtype == lib.float64 else p.grad for p in params)
+    rounded = tuple(
+        p.grad.float() if p.grad is not None and p.grad.dtype == lib.float64 else p.grad
+        for p in params
+    )
     return (total.float(), rounded)
 
 
@@ -1079,6 +1234,30 @@ REGRESSIONS: dict = {
         _outcome(lambda: 2.5 @ lib.ones(2)),
         _outcome(lambda: lib.matmul(lib.ones(2), 2)),
         _outcome(lambda: lib.ones(()) @ np.int64(2)),
+    ),
+    # a Python int beyond int64: up to 2**64 - 1 PyTorch's uint64 scalar (refused with a bool
+    # tensor, RuntimeError), beyond that its OverflowError; chainrule computed with a wrapped
+    # or rounded value, or raised TypeError for bfloat16
+    "python_ints_beyond_int64": lambda lib: tuple(
+        _outcome(
+            lambda dtype=dtype, value=value: (
+                lib.ones(2, dtype=dtype) + value,
+                value * lib.ones(2, dtype=dtype),
+                lib.ones(2, dtype=dtype) < value,
+            )
+        )
+        for dtype in (lib.bool, lib.int8, lib.float32, lib.bfloat16, lib.complex64)
+        for value in (2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1)
+    ),
+    # NumPy's ufuncs take a tensor as PyTorch's __array__ and __array_wrap__ do: a Tensor back
+    # (of NumPy's dtype: float16 for a bool tensor), refused for a tensor that requires grad;
+    # chainrule refused every ufunc (__array_ufunc__ = None)
+    "numpy_ufuncs_of_tensors": lambda lib: (
+        np.sin(lib.tensor([0.5, 1.0])),
+        np.sqrt(lib.tensor([True, False])),
+        np.maximum(lib.tensor([1, 5]), 3),
+        np.add.reduce(lib.tensor([1.0, 2.0, 4.0])),
+        _outcome(lambda: np.exp(lib.ones(2, requires_grad=True))),
     ),
     # abs of a complex tensor writes into a real out of any floating dtype, and into a complex
     # out of the input's dtype only ("Found dtype ComplexDouble but expected ComplexFloat")

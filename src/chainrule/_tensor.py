@@ -82,6 +82,32 @@ _NON_LEAF_GRAD_WARNING = (
 )
 
 
+# The ufuncs NumPy's operators call (`array * tensor` is np.multiply(array, tensor)), and the
+# Tensor's operator and reflected operator for each.
+_UFUNC_OPERATORS = {
+    "add": ("__add__", "__radd__"),
+    "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"),
+    "true_divide": ("__truediv__", "__rtruediv__"),
+    "divide": ("__truediv__", "__rtruediv__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"),
+    "remainder": ("__mod__", "__rmod__"),
+    "power": ("__pow__", "__rpow__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+    "bitwise_and": ("__and__", "__rand__"),
+    "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
+    "left_shift": ("__lshift__", "__rlshift__"),
+    "right_shift": ("__rshift__", "__rrshift__"),
+    "equal": ("__eq__", "__eq__"),
+    "not_equal": ("__ne__", "__ne__"),
+    "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"),
+    "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"),
+}
+
+
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
     `zeros`, `randn` ...) and by every op; calling the class itself is PyTorch's legacy
@@ -118,7 +144,6 @@ class Tensor(_TensorMethods):
         "_extra",
         "__weakref__",
     )
-    __array_ufunc__ = None  # NumPy defers to our reflected operators: np.ones(3) * t is a Tensor
     # A plain class attribute, cheap to read where gradients are accumulated: a dense tensor.
     # ops/sparse.py's SparseTensor (an embedding's gradient with sparse=True) says True.
     is_sparse = False
@@ -543,6 +568,28 @@ class Tensor(_TensorMethods):
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy's ufuncs with a Tensor operand. The ones NumPy's operators call go to the
+        Tensor's operators, so `np.ones(3) * t` is a Tensor on the graph; any other ufunc
+        (`np.sin(t)`, `np.add.reduce(t)`) runs on the values and gives a Tensor back, as
+        PyTorch's `__array__` and `__array_wrap__` do, refused for a tensor that requires grad."""
+        operator_names = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if method == "__call__" and not kwargs and operator_names and len(inputs) == 2:
+            x, y = inputs
+            if isinstance(x, Tensor):
+                return getattr(x, operator_names[0])(y)
+            return getattr(y, operator_names[1])(x)
+        arrays = [x.__array__() if isinstance(x, Tensor) else x for x in inputs]
+        if "out" in kwargs:
+            outs = kwargs["out"]
+            if any(isinstance(out, Tensor) for out in outs):
+                return NotImplemented  # (NumPy cannot write into a Tensor's storage)
+            return getattr(ufunc, method)(*arrays, **kwargs)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if isinstance(result, tuple):
+            return tuple(Tensor._from_array(numpy_backend.xp.asarray(r)) for r in result)
+        return Tensor._from_array(numpy_backend.xp.asarray(result))
 
     def __dlpack__(self, **kwargs: Any) -> Any:
         if self._requires_grad:
