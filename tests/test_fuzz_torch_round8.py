@@ -1217,6 +1217,184 @@ def _normal_values(seed: int, shape: tuple) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape)
 
 
+# ---- family: module containers ----------------------------------------------------------------
+# A Sequential, ModuleList, ModuleDict, ParameterList or ParameterDict, then random operations
+# on it (indexing and slicing with negative indices, insert, append, extend, pop, del, +,
+# update, keys order, `in`, len, assignment of a wrong type), each recorded with the
+# container's names and types afterwards.
+
+CONTAINER_OPS = {
+    "Sequential": ["getitem", "slice", "setitem", "delitem", "delslice", "append", "insert",
+                   "extend", "pop", "add", "len", "iadd", "mul", "forward"],
+    "ModuleList": ["getitem", "slice", "setitem", "delitem", "delslice", "append", "insert",
+                   "extend", "pop", "add", "len", "iadd", "setitem_wrong", "extend_wrong"],
+    "ModuleDict": ["getitem", "setitem", "delitem", "pop", "update", "update_pairs", "keys",
+                   "contains", "len", "clear", "setitem_wrong", "update_wrong", "items"],
+    "ParameterList": ["getitem", "slice", "setitem", "append", "extend", "len", "setitem_tensor",
+                      "append_tensor", "append_other", "iadd"],
+    "ParameterDict": ["getitem", "setitem", "delitem", "pop", "update", "keys", "contains",
+                      "len", "setitem_tensor", "get", "popitem", "setdefault", "fromkeys",
+                      "or", "copy"],
+}  # fmt: skip
+
+
+def _container(lib, kind: str, count: int):
+    if kind in ("Sequential", "ModuleList"):
+        modules = [lib.nn.Linear(i + 1, i + 2) if i % 2 else lib.nn.ReLU() for i in range(count)]
+        return (
+            getattr(lib.nn, kind)(*modules) if kind == "Sequential" else lib.nn.ModuleList(modules)
+        )
+    if kind == "ModuleDict":
+        return lib.nn.ModuleDict(
+            {f"m{i}": lib.nn.Tanh() if i % 2 else lib.nn.Identity() for i in range(count)}
+        )
+    params = [lib.nn.Parameter(lib.full((i + 1,), float(i))) for i in range(count)]
+    if kind == "ParameterList":
+        return lib.nn.ParameterList(params)
+    return lib.nn.ParameterDict({f"p{i}": p for i, p in enumerate(params)})
+
+
+def _describe_container(lib, container) -> tuple:
+    names = tuple((name, type(m).__name__) for name, m in container.named_children())
+    # (a Linear's initial values are random: its parameters' shapes only)
+    params = tuple(
+        (name, type(p).__name__, p.detach() if "." not in name else tuple(p.shape))
+        for name, p in container.named_parameters()
+    )
+    return (type(container).__name__, names, params, len(container))
+
+
+def _draw_containers(seed: int):
+    rng = np.random.default_rng(seed)
+    kind = _choice(rng, sorted(CONTAINER_OPS))
+    count = int(rng.integers(0, 5))
+    ops = [
+        (_choice(rng, CONTAINER_OPS[kind]), int(rng.integers(-6, 6)), int(rng.integers(-6, 6)))
+        for _ in range(int(rng.integers(1, 5)))
+    ]
+
+    def program(lib):
+        container = _container(lib, kind, count)
+        record = []
+        for op, i, j in ops:
+            record.append(
+                (
+                    op,
+                    _outcome(lambda op=op, i=i, j=j: _container_op(lib, container, kind, op, i, j)),
+                )
+            )
+            record.append(_describe_container(lib, container))
+        return record
+
+    return f"{kind} count={count} ops={ops}", program
+
+
+def _summary(value):
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_summary(v) for v in value))
+    if hasattr(value, "named_children"):
+        return ("module", type(value).__name__, len(list(value.parameters())))
+    if hasattr(value, "detach"):
+        return (type(value).__name__, value.detach())
+    return _py(value) if isinstance(value, (bool, int, float, str)) else value
+
+
+def _container_op(lib, c, kind: str, op: str, i: int, j: int):
+    key = f"m{abs(i)}" if kind == "ModuleDict" else f"p{abs(i)}"
+    if kind in ("ModuleDict", "ParameterDict"):
+        index = key
+    else:
+        index = i
+    if op == "getitem":
+        return _summary(c[index])
+    if op == "slice":
+        return _summary(c[i:j])
+    if op == "setitem":
+        value = lib.nn.Parameter(lib.zeros(2)) if kind.startswith("Parameter") else lib.nn.Sigmoid()
+        c[index] = value
+        return None
+    if op == "setitem_tensor":
+        c[index] = lib.ones(3)
+        return _summary(c[index])
+    if op == "setitem_wrong":
+        c[index] = 3
+        return None
+    if op == "delitem":
+        del c[index]
+        return None
+    if op == "delslice":
+        del c[i:j]
+        return None
+    if op == "append":
+        value = lib.nn.Parameter(lib.ones(1)) if kind.startswith("Parameter") else lib.nn.GELU()
+        return _summary(c.append(value))
+    if op == "append_tensor":
+        c.append(lib.ones(2))
+        return _summary(c[-1])
+    if op == "append_other":
+        c.append("text")
+        return _summary(c[-1])
+    if op == "insert":
+        c.insert(i, lib.nn.Softplus())
+        return None
+    if op == "extend":
+        if kind == "ParameterList":
+            return _summary(c.extend([lib.nn.Parameter(lib.ones(2)), lib.zeros(1)]))
+        return _summary(c.extend([lib.nn.ELU(), lib.nn.Tanh()]))
+    if op == "extend_wrong":
+        c.extend(lib.nn.ReLU())
+        return None
+    if op == "pop":
+        return _summary(c.pop(index))
+    if op == "add":
+        return _describe_container(lib, c + _container(lib, kind, 2))
+    if op == "iadd":
+        c += _container(lib, kind, 1)
+        return None
+    if op == "mul":
+        return _describe_container(lib, c * 2)
+    if op == "len":
+        return len(c)
+    if op == "forward":
+        x = lib.ones(1, 1)
+        return _outcome(lambda: c(x).shape)
+    if op == "update":
+        if kind == "ParameterDict":
+            c.update({key: lib.nn.Parameter(lib.zeros(1)), "new": lib.ones(2)})
+        else:
+            c.update({key: lib.nn.Hardtanh(), "new": lib.nn.ReLU()})
+        return None
+    if op == "update_pairs":
+        c.update([("z", lib.nn.ReLU()), (key, lib.nn.Tanh())])
+        return None
+    if op == "update_wrong":
+        c.update([lib.nn.ReLU()])
+        return None
+    if op == "keys":
+        return tuple(c.keys())
+    if op == "items":
+        return tuple((k, type(v).__name__) for k, v in c.items())
+    if op == "contains":
+        return (key in c, "nothing" in c)
+    if op == "clear":
+        c.clear()
+        return None
+    if op == "get":
+        return _summary(c.get(key, None))
+    if op == "popitem":
+        return _summary(c.popitem())
+    if op == "setdefault":
+        return _summary(c.setdefault(key, lib.nn.Parameter(lib.ones(4))))
+    if op == "fromkeys":
+        return _describe_container(lib, c.fromkeys(["a", "b"], lib.ones(2)))
+    if op == "or":
+        return _describe_container(lib, c | lib.nn.ParameterDict({"q": lib.ones(1)}))
+    if op == "copy":
+        copied = c.copy()
+        return (_describe_container(lib, copied), copied is c)
+    raise AssertionError(op)
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
@@ -1224,6 +1402,7 @@ FAMILIES = {
     "module_hooks": (_draw_module_hooks, 200),
     "data": (_draw_data, 300),
     "utils": (_draw_utils, 200),
+    "containers": (_draw_containers, 200),
 }
 
 REGRESSIONS: dict = {
