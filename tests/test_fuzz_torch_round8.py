@@ -27,7 +27,7 @@ import pytest
 
 from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 from tests.test_fuzz_torch_round4 import Raised
-from tests.test_fuzz_torch_round7 import _choice, _outcome
+from tests.test_fuzz_torch_round7 import _choice, _outcome, _tree
 
 
 def _py(value):
@@ -1395,6 +1395,183 @@ def _container_op(lib, c, kind: str, op: str, i: int, j: int):
     raise AssertionError(op)
 
 
+# ---- family: module state in and out ----------------------------------------------------------
+# A small model (Linear, BatchNorm1d, a custom module with extra state) with random steps:
+# state dict hooks (pre, post, load pre and post) that record and edit, loads across dtypes
+# (kept unless assign=True), assign keeping requires_grad, old checkpoints without
+# num_batches_tracked, extra state, deepcopy keeping tied parameters, to()/type()/bfloat16()
+# moves, and a global forward hook.
+
+IO_STEPS = ["state_dict_pre_hook", "state_dict_post_hook", "load_pre_hook", "load_post_hook",
+            "load_other_dtype", "load_assign_other_dtype", "load_assign_requires_grad",
+            "load_without_num_batches", "extra_state", "deepcopy", "to_variants",
+            "global_forward_hook", "load_parameter_values", "state_dict_of_half",
+            "load_missing_buffer", "load_non_persistent"]  # fmt: skip
+
+
+def _io_model(lib):
+    class WithState(lib.nn.Module):
+        """A module whose extra state (a dict) goes into the state dict."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = lib.nn.Linear(2, 2)
+            self.register_buffer("scratch", lib.zeros(2), persistent=False)
+            self.counter = 0
+
+        def get_extra_state(self):
+            return {"counter": self.counter}
+
+        def set_extra_state(self, state) -> None:
+            self.counter = state["counter"] + 100
+
+        def forward(self, x):
+            return self.linear(x)
+
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2), WithState())
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.tensor(np.random.default_rng(i).standard_normal(tuple(p.shape))))
+    return model
+
+
+def _draw_module_io(seed: int):
+    rng = np.random.default_rng(seed)
+    steps = [_choice(rng, IO_STEPS) for _ in range(int(rng.integers(1, 4)))]
+    dtype = _choice(rng, ["float64", "float16", "bfloat16"])
+    strict = bool(rng.random() < 0.5)
+
+    def program(lib):
+        model = _io_model(lib)
+        record = []
+        for step in steps:
+            record.append(
+                (step, _outcome(lambda step=step: _io_step(lib, model, step, dtype, strict)))
+            )
+        record.append(_state(model.state_dict()))
+        record.append(tuple((n, p.dtype, p.requires_grad) for n, p in model.named_parameters()))
+        return _tree(record)
+
+    return f"steps={steps} dtype={dtype} strict={strict}", program
+
+
+def _floating(value) -> bool:
+    """A floating tensor of a state dict (not its extra state, a dict)."""
+    return hasattr(value, "is_floating_point") and value.is_floating_point()
+
+
+def _io_step(lib, model, step: str, dtype: str, strict: bool):
+    other = getattr(lib, dtype)
+    if step == "state_dict_pre_hook":
+        seen = []
+        handle = model.register_state_dict_pre_hook(
+            lambda m, prefix, keep_vars: seen.append((type(m).__name__, prefix, keep_vars))
+        )
+        keys = tuple(model.state_dict(keep_vars=strict))
+        handle.remove()
+        return (tuple(seen), keys)
+    if step == "state_dict_post_hook":
+
+        def post(module, state_dict, prefix, local_metadata):
+            state_dict[prefix + "added"] = lib.ones(1)
+
+        handle = model[0].register_state_dict_post_hook(post)
+        keys = tuple(model.state_dict())
+        handle.remove()
+        return keys
+    if step == "load_pre_hook":
+        seen = []
+
+        def pre(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+            seen.append((type(module).__name__, prefix, strict))
+            state_dict.pop(prefix + "bias", None)
+
+        handle = model[0].register_load_state_dict_pre_hook(pre)
+        result = model.load_state_dict(model.state_dict(), strict=strict)
+        handle.remove()
+        return (tuple(seen), tuple(result.missing_keys), tuple(result.unexpected_keys))
+    if step == "load_post_hook":
+        seen = []
+
+        def post(module, incompatible):
+            seen.append((tuple(incompatible.missing_keys), tuple(incompatible.unexpected_keys)))
+            incompatible.unexpected_keys.clear()
+
+        handle = model.register_load_state_dict_post_hook(post)
+        sd = dict(model.state_dict())
+        sd["stray"] = lib.zeros(1)
+        result = model.load_state_dict(sd, strict=strict)
+        handle.remove()
+        return (tuple(seen), tuple(result.unexpected_keys))
+    if step in ("load_other_dtype", "load_assign_other_dtype"):
+        sd = {k: (v.to(other) if _floating(v) else v) for k, v in model.state_dict().items()}
+        model.load_state_dict(sd, assign=step == "load_assign_other_dtype")
+        return tuple(
+            (n, p.dtype, type(p).__name__, p.requires_grad) for n, p in model.named_parameters()
+        )
+    if step == "load_assign_requires_grad":
+        sd = {k: v.detach().clone() if _floating(v) else v for k, v in model.state_dict().items()}
+        model.load_state_dict(sd, assign=True)
+        return tuple((n, type(p).__name__, p.requires_grad) for n, p in model.named_parameters())
+    if step == "load_without_num_batches":
+        sd = model.state_dict()
+        del sd["1.num_batches_tracked"]
+        result = model.load_state_dict(sd, strict=strict)
+        return (tuple(result.missing_keys), model[1].num_batches_tracked)
+    if step == "extra_state":
+        model[2].counter = 7
+        sd = model.state_dict()
+        model.load_state_dict(sd)
+        return (sd["2._extra_state"], model[2].counter)
+    if step == "deepcopy":
+        model[2].linear.weight = model[0].weight
+        copied = copy.deepcopy(model)
+        return (
+            copied[2].linear.weight is copied[0].weight,
+            copied[0].weight is model[0].weight,
+            len(list(copied.parameters())),
+        )
+    if step == "to_variants":
+        moved = model.to(other)
+        kinds = [(n, p.dtype) for n, p in model.named_parameters()]
+        model.to(lib.zeros(1, dtype=lib.float64))
+        kinds += [(n, b.dtype) for n, b in model.named_buffers()]
+        model.bfloat16()
+        kinds += [(n, p.dtype) for n, p in model.named_parameters()]
+        model.float()
+        return (moved is model, tuple(kinds))
+    if step == "global_forward_hook":
+        seen = []
+        handle = lib.nn.modules.module.register_module_forward_hook(
+            lambda m, args, out: seen.append(type(m).__name__)
+        )
+        try:
+            model.eval()
+            model(lib.ones(3, 2))
+        finally:
+            handle.remove()
+        model.train()
+        return tuple(seen)
+    if step == "load_parameter_values":
+        sd = {
+            k: lib.nn.Parameter(v.float() * 2) if _floating(v) else v
+            for k, v in model.state_dict().items()
+        }
+        model.load_state_dict(sd, strict=strict)
+        return tuple(p.requires_grad for p in model.parameters())
+    if step == "state_dict_of_half":
+        return _state(copy.deepcopy(model).half().state_dict())
+    if step == "load_missing_buffer":
+        sd = model.state_dict()
+        del sd["1.running_mean"]
+        result = model.load_state_dict(sd, strict=strict)
+        return tuple(result.missing_keys)
+    sd = dict(model.state_dict())
+    sd["2.scratch"] = lib.ones(2)
+    result = model.load_state_dict(sd, strict=strict)
+    return (tuple(result.unexpected_keys), model[2].scratch)
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
@@ -1403,6 +1580,7 @@ FAMILIES = {
     "data": (_draw_data, 300),
     "utils": (_draw_utils, 200),
     "containers": (_draw_containers, 200),
+    "module_io": (_draw_module_io, 150),
 }
 
 REGRESSIONS: dict = {
