@@ -781,7 +781,23 @@ def _draw_module_hooks(seed: int):
 Pair = collections.namedtuple("Pair", ["left", "right"])
 DATA_ACTIONS = ["collate", "collate", "loader", "loader", "iterable_loader", "sequential",
                 "random_sampler", "batch_sampler", "subset_random", "weighted", "subset",
-                "concat", "tensor_dataset", "random_split", "convert"]  # fmt: skip
+                "concat", "tensor_dataset", "random_split", "convert", "loader_errors",
+                "collate_errors", "sampler_errors", "stack_dataset", "chain_dataset",
+                "loader_generator"]  # fmt: skip
+LOADER_ERRORS = [{"shuffle": True, "sampler": "list"}, {"batch_sampler": "batch", "batch_size": 2},
+                 {"batch_sampler": "batch", "drop_last": True}, {"batch_sampler": "batch", "shuffle": True},
+                 {"batch_sampler": "batch", "sampler": "list"}, {"num_workers": -1},
+                 {"timeout": -1}, {"persistent_workers": True}, {"prefetch_factor": 2},
+                 {"iterable": True, "shuffle": True}, {"iterable": True, "sampler": "list"},
+                 {"iterable": True, "batch_sampler": "batch"}, {"batch_size": 0},
+                 {"batch_size": -2}, {"batch_size": None, "drop_last": True},
+                 {"multiprocessing_context": "spawn"}, {"pin_memory": True},
+                 {"in_order": False}, {"batch_size": 2.0}]  # fmt: skip
+COLLATE_ERRORS = [["a", 1], [1, 2.5], [True, 1], [None, None], [{"a": 1}, {"b": 2}],
+                  [(1, 2), (3,)], [b"x", b"y"], [{1, 2}, {3}], [np.array(["a"]), np.array(["b"])],
+                  [np.zeros(2), np.zeros(3)], [np.array(1, dtype=object), np.array(2, dtype=object)],
+                  [1.5, 2], [[1, 2], [3, 4, 5]], [np.float32(1), np.float64(2)],
+                  [np.int64(1), 2], ["x", "y"], [{"a": [1, 2]}, {"a": [3, 4]}]]  # fmt: skip
 
 
 def _structure(value):
@@ -907,6 +923,9 @@ def _draw_data(seed: int):
         ),
         "sizes": [int(rng.integers(0, 4)) for _ in range(int(rng.integers(1, 4)))],
         "length_hint": bool(rng.random() < 0.5),
+        "loader_error": _choice(rng, LOADER_ERRORS),
+        "collate_error": int(rng.integers(0, len(COLLATE_ERRORS))),
+        "sampler_error": int(rng.integers(0, 9)),
     }
 
     def program(lib):
@@ -990,6 +1009,86 @@ def _draw_data(seed: int):
             tensors = [lib.arange(size * 2).reshape(size, 2) for size in options["sizes"]]
             dataset = data.TensorDataset(*tensors)
             return (len(dataset), _outcome(lambda: _structure(dataset[options["index"]])))
+        if action == "loader_errors":
+            spec = dict(options["loader_error"])
+            dataset = _Squares(lib, recipe, count)
+            if spec.pop("iterable", False):
+
+                class Stream(data.IterableDataset):
+                    def __iter__(self):
+                        return iter(samples)
+
+                dataset = Stream()
+            if spec.get("sampler") == "list":
+                spec["sampler"] = list(range(count))
+            if spec.get("batch_sampler") == "batch":
+                spec["batch_sampler"] = data.BatchSampler(range(count), 2, drop_last=False)
+            loader = data.DataLoader(dataset, **spec)
+            return _outcome(lambda: _structure(list(loader)))
+        if action == "collate_errors":
+            batch = COLLATE_ERRORS[options["collate_error"]]
+            return _structure(data.default_collate(batch))
+        if action == "sampler_errors":
+            which = options["sampler_error"]
+            makers = [
+                lambda: data.RandomSampler(range(3), num_samples=0),
+                lambda: data.RandomSampler(range(3), replacement=1),
+                lambda: data.BatchSampler(range(3), 0, False),
+                lambda: data.BatchSampler(range(3), 2, drop_last=1),
+                lambda: data.BatchSampler(range(3), True, False),
+                lambda: data.WeightedRandomSampler([1.0, 2.0], 0),
+                lambda: data.WeightedRandomSampler([[1.0, 2.0]], 2),
+                lambda: data.WeightedRandomSampler([1.0, 2.0], 2, replacement=0),
+                lambda: data.WeightedRandomSampler([1.0, 2.0], 3, replacement=False),
+            ]
+            sampler = makers[which]()
+            return (_outcome(lambda: len(sampler)), _outcome(lambda: len(list(sampler))))
+        if action == "stack_dataset":
+            tensors = [lib.arange(size * 2).reshape(size, 2) for size in options["sizes"]]
+            as_dict = options["length_hint"]
+            if as_dict:
+                dataset = data.StackDataset(**{f"t{i}": t for i, t in enumerate(tensors)})
+            else:
+                dataset = data.StackDataset(*tensors)
+            return (
+                len(dataset),
+                _outcome(lambda: _structure(dataset[options["index"]])),
+                _outcome(lambda: _structure(dataset.__getitems__([0, 0]))),
+            )
+        if action == "chain_dataset":
+
+            class Stream(data.IterableDataset):
+                def __init__(self, n):
+                    self.n = n
+
+                def __iter__(self):
+                    return iter(range(self.n))
+
+                def __len__(self):
+                    return self.n
+
+            chained = data.ChainDataset([Stream(size) for size in options["sizes"]])
+            added = Stream(2) + Stream(1)
+            return (
+                tuple(chained),
+                _outcome(lambda: len(chained)),
+                tuple(added),
+                type(added).__name__,
+            )
+        if action == "loader_generator":
+            dataset = _Squares(lib, ("int",), count)
+            # (drop_last=False: which samples a shuffled loader drops is random)
+            loader = data.DataLoader(
+                dataset,
+                batch_size=batch_size,
+                shuffle=True,
+                generator=lib.Generator().manual_seed(3),
+            )
+            drawn = [b for b in loader]
+            flat = sorted(
+                int(v) for b in drawn for v in (b.reshape(-1) if hasattr(b, "reshape") else [b])
+            )
+            return (len(loader), len(drawn), tuple(flat))
         split = data.random_split(
             range(count), options["lengths"], generator=lib.Generator().manual_seed(0)
         )
