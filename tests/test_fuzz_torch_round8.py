@@ -784,8 +784,10 @@ DATA_ACTIONS = ["collate", "collate", "loader", "loader", "iterable_loader", "se
                 "concat", "tensor_dataset", "random_split", "convert", "loader_errors",
                 "collate_errors", "sampler_errors", "stack_dataset", "chain_dataset",
                 "loader_generator"]  # fmt: skip
-LOADER_ERRORS = [{"shuffle": True, "sampler": "list"}, {"batch_sampler": "batch", "batch_size": 2},
-                 {"batch_sampler": "batch", "drop_last": True}, {"batch_sampler": "batch", "shuffle": True},
+LOADER_ERRORS = [{"shuffle": True, "sampler": "list"},
+                 {"batch_sampler": "batch", "batch_size": 2},
+                 {"batch_sampler": "batch", "drop_last": True},
+                 {"batch_sampler": "batch", "shuffle": True},
                  {"batch_sampler": "batch", "sampler": "list"}, {"num_workers": -1},
                  {"timeout": -1}, {"persistent_workers": True}, {"prefetch_factor": 2},
                  {"iterable": True, "shuffle": True}, {"iterable": True, "sampler": "list"},
@@ -795,7 +797,8 @@ LOADER_ERRORS = [{"shuffle": True, "sampler": "list"}, {"batch_sampler": "batch"
                  {"in_order": False}, {"batch_size": 2.0}]  # fmt: skip
 COLLATE_ERRORS = [["a", 1], [1, 2.5], [True, 1], [None, None], [{"a": 1}, {"b": 2}],
                   [(1, 2), (3,)], [b"x", b"y"], [{1, 2}, {3}], [np.array(["a"]), np.array(["b"])],
-                  [np.zeros(2), np.zeros(3)], [np.array(1, dtype=object), np.array(2, dtype=object)],
+                  [np.zeros(2), np.zeros(3)],
+                  [np.array(1, dtype=object), np.array(2, dtype=object)],
                   [1.5, 2], [[1, 2], [3, 4, 5]], [np.float32(1), np.float64(2)],
                   [np.int64(1), 2], ["x", "y"], [{"a": [1, 2]}, {"a": [3, 4]}]]  # fmt: skip
 
