@@ -25,6 +25,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.test_fuzz_torch import _refused_argument
 from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 from tests.test_fuzz_torch_round4 import Raised
 from tests.test_fuzz_torch_round7 import _choice, _outcome, _tree
@@ -1674,6 +1675,111 @@ def _io_step(lib, model, step: str, dtype: str, strict: bool):
     return (tuple(result.unexpected_keys), model[2].scratch)
 
 
+# ---- family: in-place methods and their dtype and shape rules ---------------------------------
+# A tensor of a random dtype (a leaf that requires grad, a view of one, a plain one), then one
+# in-place method with a random argument: whether PyTorch casts the result into the tensor,
+# refuses it (RuntimeError), or refuses the broadcast; the tensor and its version after.
+
+IN_PLACE_METHODS = ["add_", "sub_", "mul_", "div_", "div_floor", "pow_", "sqrt_", "exp_",
+                    "abs_", "neg_", "clamp_", "clamp_tensor", "fill_", "fill_tensor",
+                    "masked_fill_", "copy_", "lerp_", "logical_not_", "bitwise_not_", "sign_",
+                    "round_", "zero_", "remainder_", "floor_divide_", "addcmul_", "sigmoid_",
+                    "relu_", "trunc_", "clamp_min_", "square_", "reciprocal_", "t_",
+                    "unsqueeze_", "squeeze_", "transpose_", "resize_", "index_fill_",
+                    "fmod_", "hypot_", "atan2_", "logical_and_", "where_"]  # fmt: skip
+
+
+def _draw_in_place(seed: int):
+    rng = np.random.default_rng(seed)
+    dtype = _choice(rng, SCALAR_DTYPES)
+    shape = _choice(rng, [(), (2,), (2, 2), (1, 2)])
+    values = _protocol_values(rng, shape, dtype, finite=True)
+    method = _choice(rng, IN_PLACE_METHODS)
+    other = _scalar_operand(rng)
+    start = _choice(rng, ["plain", "plain", "leaf", "view", "expanded"])
+    if start in ("leaf", "view") and not dtype.startswith(("float", "bfloat", "complex")):
+        start = "plain"
+    if start in ("leaf", "view") and method.startswith("logical_"):
+        # (left: PyTorch's logical_*_ write a tensor that requires grad silently, with no
+        # leaf check and no history; chainrule refuses a leaf and records a view's write)
+        return "logical_*_ of a tensor that requires grad", None
+    if start == "expanded" and method in ("fill_", "zero_", "masked_fill_", "index_fill_"):
+        # (left: PyTorch writes these into an expanded tensor's shared memory, masked_fill_
+        # and index_fill_ with a deprecation warning; chainrule refuses the write)
+        return "a fill of an expanded tensor", None
+    if method == "resize_" and start == "expanded":
+        return "resize_ of an expanded tensor", None  # (PyTorch's keeps the storage's layout)
+    if method.startswith("clamp") and other[0] != "python" and "complex" in str(other[1]):
+        return "clamp_ with a complex bound", None  # (PyTorch drops its imaginary part)
+
+    def program(lib):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=start in ("leaf", "view"))
+        if start == "view":
+            x = x.clone()[..., None].squeeze(-1) if shape else x.clone().view(())
+        elif start == "expanded":
+            x = x.reshape(-1)[:1].expand(2) if x.numel() else x
+        y = _make_operand(lib, other)
+        before = x.detach().clone()
+        version = x._version
+        outcome = _outcome(lambda: _call_in_place(lib, x, y, method))
+        if (
+            isinstance(outcome, Raised)
+            and lib.__name__ == "torch"
+            and _refused_argument(outcome.error)
+        ):
+            raise outcome.error  # (a number where PyTorch's binding wants a Tensor: taken)
+        if isinstance(outcome, Raised):
+            # (unchanged: PyTorch checks before it writes, except integer division by zero)
+            return (outcome, x._version == version)
+        if method == "resize_":  # (its new elements are uninitialised memory)
+            return (outcome is x, x.detach().reshape(-1)[: before.numel()], tuple(x.shape))
+        return (outcome is x, x.detach(), x.dtype, tuple(x.shape), x._version > version, before)
+
+    return f"{method} on {start} {dtype}{list(shape)} {values.tolist()} with {other}", program
+
+
+def _call_in_place(lib, x, y, method: str):
+    if method == "div_floor":
+        return x.div_(y, rounding_mode="floor")
+    if method in ("add_", "sub_", "mul_", "div_", "pow_", "remainder_", "floor_divide_", "fmod_",
+                  "hypot_", "atan2_", "logical_and_", "lerp_"):  # fmt: skip
+        if method == "lerp_":
+            return x.lerp_(y if isinstance(y, lib.Tensor) else lib.full_like(x, y), 0.5)
+        return getattr(x, method)(y)
+    if method in ("clamp_", "clamp_min_"):
+        return getattr(x, method)(y)
+    if method == "clamp_tensor":
+        return x.clamp_(min=y if isinstance(y, lib.Tensor) else lib.tensor(y))
+    if method == "fill_":
+        return x.fill_(y)
+    if method == "fill_tensor":
+        return x.fill_(y if isinstance(y, lib.Tensor) else lib.tensor(y))
+    if method == "masked_fill_":
+        return x.masked_fill_(x.detach() != 0, y)
+    if method == "copy_":
+        return x.copy_(y if isinstance(y, lib.Tensor) else lib.tensor(y))
+    if method == "addcmul_":  # (value is a number: chainrule also takes a 0-d tensor)
+        value = y if not isinstance(y, lib.Tensor) else 0.5
+        return x.addcmul_(x.detach(), x.detach(), value=value)
+    if method == "round_":
+        return x.round_(decimals=1)
+    if method == "t_":
+        return x.t_()
+    if method == "unsqueeze_":
+        return x.unsqueeze_(0)
+    if method == "squeeze_":
+        return x.squeeze_()
+    if method == "transpose_":
+        return x.transpose_(0, -1)
+    if method == "resize_":
+        return x.resize_(4)
+    if method == "index_fill_":
+        return x.index_fill_(0, lib.tensor([0]), y)
+    if method == "where_":
+        return x.where(x.detach() != 0, y)
+    return getattr(x, method)()
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
@@ -1683,6 +1789,7 @@ FAMILIES = {
     "utils": (_draw_utils, 200),
     "containers": (_draw_containers, 200),
     "module_io": (_draw_module_io, 150),
+    "in_place": (_draw_in_place, 300),
 }
 
 REGRESSIONS: dict = {
@@ -1717,6 +1824,48 @@ REGRESSIONS: dict = {
         np.maximum(lib.tensor([1, 5]), 3),
         np.add.reduce(lib.tensor([1.0, 2.0, 4.0])),
         _outcome(lambda: np.exp(lib.ones(2, requires_grad=True))),
+    ),
+    # an expanded tensor takes the in-place shape changes (they write nothing: t_, squeeze_,
+    # unsqueeze_, transpose_), and an op that refuses its dtype says so before the overlap;
+    # chainrule refused every in-place op of an expanded tensor first (a ShapeError)
+    "in_place_shape_changes_of_an_expanded_tensor": lambda lib: (
+        lib.ones(1, 3).expand(2, 3).t_().shape,
+        lib.ones(3).expand(2, 3).unsqueeze_(0).squeeze_().transpose_(0, 1).shape,
+        _outcome(lambda: lib.ones(1, dtype=lib.complex64).expand(2).sign_()),
+        _outcome(lambda: lib.ones(1, dtype=lib.complex64).expand(2).clamp_(0)),
+        _outcome(lambda: lib.ones(1).expand(2).add_(1)),
+    ),
+    # uniform_, normal_ and bernoulli_ refuse a leaf that requires grad in grad mode, as
+    # exponential_ did already; chainrule filled it
+    "random_fills_refuse_a_leaf_that_requires_grad": lambda lib: tuple(
+        _outcome(lambda fill=fill: fill(lib.zeros(2, requires_grad=True)))
+        for fill in (
+            lambda x: x.uniform_(),
+            lambda x: x.normal_(),
+            lambda x: x.bernoulli_(0.5),
+            lambda x: x.exponential_(),
+        )
+    ),
+    # ~ of a complex tensor is PyTorch's NotImplementedError ("bitwise_not_cpu" not
+    # implemented); chainrule let NumPy's TypeError through
+    "bitwise_not_refuses_complex": lambda lib: (
+        _outcome(lambda: ~lib.ones(2, dtype=lib.complex64)),
+        _outcome(lambda: lib.ones(2, dtype=lib.complex128).bitwise_not_()),
+    ),
+    # clamp casts a number bound to an integer tensor's dtype as PyTorch's: a negative bound
+    # wraps around into uint8 (-3 is 253), a bound out of the dtype's range is refused
+    # (RuntimeError); chainrule's NumPy clip raised OverflowError or compared unwrapped
+    "clamp_of_integers_casts_its_number_bounds": lambda lib: tuple(
+        _outcome(call)
+        for call in (
+            lambda: lib.clamp(lib.tensor([7, 0, 255], dtype=lib.uint8), min=-3),
+            lambda: lib.clamp(lib.tensor([7, 0, 255], dtype=lib.uint8), max=-3),
+            lambda: lib.tensor([7, 0], dtype=lib.uint8).clamp_min_(-255),
+            lambda: lib.clamp(lib.tensor([7, 0, 255], dtype=lib.uint8), min=-256),
+            lambda: lib.clamp(lib.tensor([7, -100], dtype=lib.int8), min=-200),
+            lambda: lib.clamp(lib.tensor([7, -100], dtype=lib.int8), max=127),
+            lambda: lib.clamp(lib.tensor([1, 2]), min=2**63),
+        )
     ),
     # abs of a complex tensor writes into a real out of any floating dtype, and into a complex
     # out of the input's dtype only ("Found dtype ComplexDouble but expected ComplexFloat")

@@ -3398,6 +3398,21 @@ def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
     return x > hi if lo is None else (x > hi) | (hi < lo)
 
 
+def _wrapped(bound: Any, dtype: dtypes.dtype, like: Tensor) -> Any:
+    """A Python number bound as PyTorch casts it to an integer dtype: a negative one wraps
+    around into an unsigned dtype (-3 is 253 for uint8) as long as its magnitude fits; any
+    other value out of the dtype's range is PyTorch's RuntimeError."""
+    if bound is None:
+        return None
+    info = like._backend.xp.iinfo(dtype.numpy)
+    lowest = -info.max if info.min == 0 else info.min
+    if not lowest <= bound <= info.max:
+        raise DomainError(
+            f"clamp: value cannot be converted to type {dtype.name} without overflow: {bound}"
+        )
+    return like._backend.xp.asarray(bound).astype(dtype.numpy).item()
+
+
 def clamp(
     input: Tensor,  # noqa: A002
     min: Number | Tensor | None = None,  # noqa: A002
@@ -3438,7 +3453,9 @@ def clamp(
     bounds = [b for b in (min, max) if b is not None]
     dtype = result_type(input, *bounds)
     if not any(isinstance(b, Tensor) or is_array(b) for b in bounds):
-        return apply(Clamp, (cast(input, dtype),), min, max)
+        if dtype.numpy.kind in "iu":  # PyTorch casts a number bound to the integer dtype,
+            min, max = (_wrapped(b, dtype, input) for b in (min, max))  # noqa: A001
+        return apply(Clamp, (cast(input, dtype),), min, max)  # wrapping (uint8: -3 is 253)
     names, tensors = [], []
     for name, bound in (("lo", min), ("hi", max)):
         if bound is not None:
@@ -4469,6 +4486,8 @@ def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind in "fV":
         raise DTypeError("bitwise_not: not implemented for floating tensors (use logical_not)")
+    if input._array.dtype.kind == "c":
+        raise DTypeError("bitwise_not: not implemented for complex tensors")
     return _bitwise_not(input)
 
 

@@ -100,6 +100,12 @@ def _reflected(function: Callable, arrays_only: bool = False) -> Callable:
     return functools.update_wrapper(operator, function)  # its name, doc and typed signature
 
 
+def _fill_with(op_name: str, x: Tensor, sample: Tensor) -> Tensor:
+    """Write random draws into x in place, as PyTorch's uniform_ and friends: a leaf that
+    requires grad refuses in grad mode, and x's old history gets a zero gradient."""
+    return x._inplace(op_name, elementwise.copy_from, sample)
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
@@ -870,7 +876,8 @@ class TensorMethods:
             )
         with grad_mode.no_grad():
             low = complex(a, a) if self.is_complex() else a
-            return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + low)
+            sample = creation.rand_like(self, generator=generator) * (b - a) + low
+        return _fill_with("uniform_", self, sample)
 
     def normal_(
         self, mean: _float = 0.0, std: _float = 1.0, generator: Generator | None = None
@@ -880,13 +887,15 @@ class TensorMethods:
         creation.check_std(std)
         with grad_mode.no_grad():
             centre = complex(mean, mean) if self.is_complex() else mean
-            return self.copy_(creation.randn_like(self, generator=generator) * std + centre)
+            sample = creation.randn_like(self, generator=generator) * std + centre
+        return _fill_with("normal_", self, sample)
 
     def bernoulli_(self, p: _float = 0.5, generator: Generator | None = None) -> Tensor:
         """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
         creation.check_probability(p)
         with grad_mode.no_grad():
-            return self.copy_(creation.rand_like(self, generator=generator) < p)
+            sample = creation.rand_like(self, generator=generator) < p
+        return _fill_with("bernoulli_", self, sample)
 
     # ---- index_fill, index_copy, masked_scatter, put; apply_, map_; memory facts -------------
     def index_fill(self, dim: _int, index: Tensor, value: Tensor | Number) -> Tensor:
