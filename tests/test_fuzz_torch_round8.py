@@ -1118,7 +1118,11 @@ def _draw_data(seed: int):
 
 UTILS_ACTIONS = ["clip_norm", "clip_norm", "clip_value", "total_norm", "vector", "pad",
                  "pack", "pack", "pack_sequence", "unpad", "weight_norm", "orthogonal",
-                 "spectral_norm"]  # fmt: skip
+                 "spectral_norm", "rnn_errors", "packed_methods", "old_weight_norm",
+                 "parametrize", "vector_errors"]  # fmt: skip
+RNN_ERRORS = ["zero_length", "unsorted", "lengths_2d", "too_long", "total_length_short",
+              "empty_list", "pad_mixed_dtypes", "pad_mixed_trailing", "bad_side",
+              "lengths_float", "lengths_count"]  # fmt: skip
 
 
 def _draw_utils(seed: int):
@@ -1151,9 +1155,16 @@ def _draw_utils(seed: int):
         "orthogonal_map": _choice(rng, [None, "matrix_exp", "cayley", "householder"]),
         "use_trivialization": bool(rng.random() < 0.5),
         "weight_shape": _choice(rng, [(3, 2), (2, 3), (3, 3)]),
+        "rnn_error": _choice(rng, RNN_ERRORS),
+        "leave_parametrized": bool(rng.random() < 0.5),
+        "unsafe": bool(rng.random() < 0.3),
     }
     if options["norm_type"] == "inf":
         options["norm_type"] = float("inf")
+    if action == "rnn_errors" and options["rnn_error"] == "too_long":
+        # (PyTorch's pack_padded_sequence reads past the padded steps unchecked; chainrule
+        # refuses a length longer than them)
+        return "a length past the padding", None
     if action == "clip_value" and (all(no_grad) or options["single"] and no_grad[0]):
         # (PyTorch 2.13's clip_grad_value_ of no gradients fails an internal check of its
         # foreach kernels, "Expected !nested_tensorlist[0].empty()", where clip_grad_norm_
@@ -1177,7 +1188,7 @@ def _draw_utils(seed: int):
     def program(lib):
         utils = lib.nn.utils
         rnn = utils.rnn
-        if action in ("clip_norm", "clip_value", "total_norm", "vector"):
+        if action in ("clip_norm", "clip_value", "total_norm", "vector", "vector_errors"):
             params = params_with_grads(lib)
             given = params[0] if options["single"] and params else params
             if action == "clip_norm":
@@ -1206,6 +1217,13 @@ def _draw_utils(seed: int):
                     params, options["max_norm"], total, foreach=options["foreach"]
                 )
                 return _rounded(lib, total, params, dtypes)
+            if action == "vector_errors":
+                return (
+                    _outcome(lambda: utils.vector_to_parameters([1.0, 2.0], params)),
+                    _outcome(lambda: utils.vector_to_parameters(lib.zeros(2, 2), params)),
+                    _outcome(lambda: utils.parameters_to_vector(p for p in params)),
+                    _outcome(lambda: utils.vector_to_parameters(lib.zeros(100), params)),
+                )
             vector = utils.parameters_to_vector(params)
             utils.vector_to_parameters(vector * 2, params)
             return (vector, tuple(p.detach() for p in params))
@@ -1215,6 +1233,21 @@ def _draw_utils(seed: int):
             lib.tensor(_normal_values(seed + i, (n, *feature)), requires_grad=True)
             for i, n in enumerate(lengths)
         ]
+        if action == "rnn_errors":
+            return _rnn_error(lib, rnn, sequences, lengths, options["rnn_error"])
+        if action == "packed_methods":
+            packed = rnn.pack_sequence(sequences, enforce_sorted=False)
+            moved = packed.double()
+            return (
+                type(moved).__name__,
+                moved.data.dtype,
+                moved.is_cuda,
+                packed.is_pinned(),
+                packed.to(lib.float32).data.dtype,
+                tuple(packed),
+                packed.cpu().data.shape,
+                _outcome(lambda: packed.float().batch_sizes),
+            )
         if action == "pad":
             padded = rnn.pad_sequence(
                 sequences,
@@ -1272,6 +1305,18 @@ def _draw_utils(seed: int):
         with lib.no_grad():
             linear.weight.copy_(lib.tensor(_normal_values(seed, options["weight_shape"])))
             linear.bias.zero_()
+        x = lib.tensor(_normal_values(seed + 5, (2, options["weight_shape"][1])), dtype=lib.float64)
+        if action == "old_weight_norm":
+            module = utils.weight_norm(linear, dim=options["dim"])
+            names = tuple(n for n, _ in module.named_parameters())
+            out = module(x)
+            out.pow(2).sum().backward()
+            grads = tuple((n, p.grad) for n, p in module.named_parameters())
+            utils.remove_weight_norm(module)
+            again = _outcome(lambda: utils.remove_weight_norm(module))
+            return (names, out, grads, tuple(n for n, _ in module.named_parameters()), again)
+        if action == "parametrize":
+            return _parametrize_program(lib, linear, x, options)
         if action == "weight_norm":
             dim = options["dim"]
             parametrized = utils.parametrizations.weight_norm(linear, dim=dim)
@@ -1284,7 +1329,6 @@ def _draw_utils(seed: int):
         else:
             parametrized = utils.parametrizations.spectral_norm(linear, n_power_iterations=30)
             parametrized.eval()  # (the power iteration's start is random; converged, it agrees)
-        x = lib.tensor(_normal_values(seed + 5, (2, options["weight_shape"][1])), dtype=lib.float64)
         out = parametrized(x)
         out.pow(2).sum().backward()
         keys = tuple(parametrized.state_dict())
@@ -1302,6 +1346,99 @@ def _draw_utils(seed: int):
 
     label = f"{action} shapes={shapes} dtypes={dtypes} no_grad={no_grad} {options}"
     return label, program
+
+
+def _rnn_error(lib, rnn, sequences: list, lengths: list, which: str):
+    """One misuse of the padding and packing functions (or its legal neighbour)."""
+    padded = rnn.pad_sequence(sequences, batch_first=True)
+    if which == "zero_length":
+        return rnn.pack_padded_sequence(
+            padded, [0] + lengths[1:], batch_first=True, enforce_sorted=False
+        )
+    if which == "unsorted":
+        return rnn.pack_padded_sequence(padded, sorted(lengths), batch_first=True).data
+    if which == "lengths_2d":
+        return rnn.pack_padded_sequence(padded, lib.tensor([lengths]), batch_first=True).data
+    if which == "too_long":
+        return rnn.pack_padded_sequence(padded, [n + 1 for n in lengths], batch_first=True).data
+    if which == "total_length_short":
+        packed = rnn.pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False)
+        return rnn.pad_packed_sequence(packed, batch_first=True, total_length=max(lengths) - 1)
+    if which == "empty_list":
+        return rnn.pad_sequence([])
+    if which == "pad_mixed_dtypes":
+        return rnn.pad_sequence([sequences[0], sequences[0].detach().to(lib.float16)])
+    if which == "pad_mixed_trailing":
+        return rnn.pad_sequence([lib.zeros(2, 3), lib.zeros(3, 2)])
+    if which == "bad_side":
+        return rnn.pad_sequence(sequences, padding_side="middle")
+    if which == "lengths_float":
+        return rnn.pack_padded_sequence(
+            padded, lib.tensor(lengths, dtype=lib.float32), batch_first=True, enforce_sorted=False
+        ).batch_sizes
+    return rnn.pack_padded_sequence(
+        padded, lengths + [1], batch_first=True, enforce_sorted=False
+    ).data
+
+
+def _parametrize_program(lib, linear, x, options: dict):
+    """A custom parametrization (symmetric, with a right_inverse), cached or not, removed
+    keeping its value or the original."""
+    parametrize = lib.nn.utils.parametrize
+
+    class Symmetric(lib.nn.Module):
+        def forward(self, w):
+            return w.triu() + w.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, w):
+            return w.triu()
+
+    class Scale(lib.nn.Module):
+        def forward(self, w):
+            return w * 2
+
+    if linear.weight.shape[0] != linear.weight.shape[1]:
+        return _outcome(lambda: parametrize.register_parametrization(linear, "weight", Symmetric()))
+    parametrize.register_parametrization(linear, "weight", Symmetric(), unsafe=options["unsafe"])
+    parametrize.register_parametrization(linear, "weight", Scale())
+    names = tuple(n for n, _ in linear.named_parameters())
+    with parametrize.cached():
+        out = linear(x) + linear(x)
+    out.pow(2).sum().backward()
+    grads = tuple((n, p.grad) for n, p in linear.named_parameters())
+    flags = (
+        parametrize.is_parametrized(linear),
+        parametrize.is_parametrized(linear, "bias"),
+        type(linear).__name__,
+    )
+    with lib.no_grad():
+        linear.weight = lib.eye(3, dtype=lib.float64) * 4
+    assigned = linear.weight.detach()
+    parametrize.remove_parametrizations(
+        linear, "weight", leave_parametrized=options["leave_parametrized"]
+    )
+    return (
+        names,
+        out,
+        grads,
+        flags,
+        assigned,
+        linear.weight.detach(),
+        type(linear).__name__,
+        _outcome(lambda: parametrize.remove_parametrizations(linear, "weight")),
+    )
+
+
+def _assign_through_unsafe_parametrization(lib):
+    class Double(lib.nn.Module):
+        def forward(self, w):
+            return w * 2
+
+    linear = lib.nn.Linear(2, 2)
+    lib.nn.utils.parametrize.register_parametrization(linear, "weight", Double(), unsafe=True)
+    with lib.no_grad():
+        linear.weight = lib.ones(2, 2)
+    return linear.weight
 
 
 def _rounded(lib, total, params: list, dtypes: list) -> tuple:
@@ -1866,6 +2003,29 @@ REGRESSIONS: dict = {
             lambda: lib.clamp(lib.tensor([7, -100], dtype=lib.int8), max=127),
             lambda: lib.clamp(lib.tensor([1, 2]), min=2**63),
         )
+    ),
+    # pack_padded_sequence(enforce_sorted=False) packs the rows its lengths pick (fewer than
+    # the batch) and refuses more (IndexError, from its index_select); chainrule required one
+    # length per row (a ShapeError), as enforce_sorted=True does
+    "pack_padded_unsorted_with_fewer_or_more_lengths": lambda lib: tuple(
+        _outcome(
+            lambda lengths=lengths: (
+                lambda packed: (packed.data, packed.batch_sizes, packed.sorted_indices)
+            )(
+                lib.nn.utils.rnn.pack_padded_sequence(
+                    lib.arange(12.0).reshape(3, 4),
+                    lengths,
+                    batch_first=True,
+                    enforce_sorted=False,
+                )
+            )
+        )
+        for lengths in ([2, 4], [4, 2, 2, 1], [3, 1, 2])
+    ),
+    # assigning to a parametrized tensor runs every parametrization's right_inverse, and one
+    # without it is refused (RuntimeError) with unsafe=True too; chainrule skipped it there
+    "parametrization_without_right_inverse_refuses_an_assignment": lambda lib: _outcome(
+        lambda: _assign_through_unsafe_parametrization(lib)
     ),
     # abs of a complex tensor writes into a real out of any floating dtype, and into a complex
     # out of the input's dtype only ("Found dtype ComplexDouble but expected ComplexFloat")
