@@ -1917,6 +1917,213 @@ def _call_in_place(lib, x, y, method: str):
     return getattr(x, method)()
 
 
+# ---- family: out= beyond dtypes -------------------------------------------------------------
+# An op with `out=`: an out that requires grad, an input that does (in and out of no_grad),
+# the out aliasing the input, an out of another shape (resized, warned), a non-contiguous or
+# expanded out, and the ops whose out is a tuple (sort, max with a dim, topk, aminmax).
+
+OUT_CASES = ["out_requires_grad", "input_requires_grad", "input_requires_grad_no_grad",
+             "alias_input", "resize", "non_contiguous", "expanded", "tuple_sort",
+             "tuple_max", "tuple_topk", "tuple_wrong_count", "tuple_wrong_dtype", "cumsum",
+             "matmul_same_dtype", "argmax", "tuple_aminmax", "out_not_tensor", "out_view"]  # fmt: skip
+
+
+def _draw_out_rules(seed: int):
+    rng = np.random.default_rng(seed)
+    case = _choice(rng, OUT_CASES)
+    dtype = _choice(rng, ["float32", "float64", "int64"])
+    shape = _choice(rng, [(3,), (2, 3), (0,)])
+    values = _protocol_values(rng, shape, dtype, finite=True)
+    out_shape = _choice(rng, [None, (2,), (0,), (3, 2)])
+
+    def program(lib):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        float_x = x.double()
+        shape_of = tuple(x.shape) if out_shape is None else out_shape
+        if case == "out_requires_grad":
+            out = lib.zeros(shape_of, requires_grad=True)
+            return (_outcome(lambda: lib.exp(float_x, out=out)), out.detach())
+        if case == "input_requires_grad":
+            leaf = float_x.clone().requires_grad_()
+            out = lib.zeros(shape_of, dtype=lib.float64)
+            return (_outcome(lambda: lib.exp(leaf, out=out)), out)
+        if case == "input_requires_grad_no_grad":
+            leaf = float_x.clone().requires_grad_()
+            out = lib.zeros(shape_of, dtype=lib.float64)
+            with lib.no_grad():
+                returned = lib.mul(leaf, 2, out=out)
+            return (returned is out, out, out.requires_grad)
+        if case == "alias_input":
+            y = float_x.clone()
+            returned = lib.add(y, 1, out=y)
+            return (returned is y, y, y._version)
+        if case == "resize":
+            out = lib.zeros(shape_of, dtype=x.dtype)
+            returned = lib.add(x, x, out=out)
+            return (returned is out, out, tuple(out.shape))
+        if case == "non_contiguous":
+            out = (
+                lib.zeros(6, dtype=x.dtype)[::2]
+                if x.numel() == 3
+                else lib.zeros(x.shape, dtype=x.dtype).t()
+            )
+            lib.add(x, 1, out=out)
+            return (out, out.is_contiguous())
+        if case == "expanded":
+            out = (
+                lib.zeros(1, dtype=x.dtype).expand(x.shape)
+                if x.dim()
+                else lib.zeros((), dtype=x.dtype)
+            )
+            return _outcome(lambda: lib.add(x, 1, out=out))
+        if case == "out_view":
+            base = lib.zeros(12, dtype=x.dtype)
+            out = base[: x.numel()].view(x.shape)
+            lib.neg(x, out=out)
+            return (base, out._version, base._version)
+        if case == "out_not_tensor":
+            return _outcome(lambda: lib.add(x, 1, out=[1, 2]))
+        if case == "cumsum":
+            out = lib.zeros(shape_of, dtype=lib.float64)
+            return (_outcome(lambda: lib.cumsum(x, -1, out=out)), out)
+        if case == "matmul_same_dtype":
+            out = lib.zeros((), dtype=lib.float64)
+            v = x.reshape(-1)
+            return (_outcome(lambda: lib.matmul(v, v, out=out)), out)
+        if case == "argmax":
+            out = lib.zeros(
+                shape_of,
+                dtype=_choice(np.random.default_rng(seed), [lib.int64, lib.int32, lib.float32]),
+            )
+            return (_outcome(lambda: lib.argmax(x, -1, out=out) if x.numel() else None), out)
+        outs = (lib.zeros(shape_of, dtype=x.dtype), lib.zeros(shape_of, dtype=lib.int64))
+        if case == "tuple_sort":
+            returned = _outcome(lambda: lib.sort(x, -1, out=outs))
+        elif case == "tuple_max":
+            returned = _outcome(lambda: lib.max(x, -1, out=outs) if x.numel() else None)
+        elif case == "tuple_topk":
+            returned = _outcome(lambda: lib.topk(x, min(2, x.shape[-1]), out=outs))
+        elif case == "tuple_aminmax":
+            pair = (lib.zeros(shape_of, dtype=x.dtype), lib.zeros(shape_of, dtype=x.dtype))
+            returned = _outcome(lambda: lib.aminmax(x, dim=-1, out=pair) if x.numel() else None)
+            outs = pair
+        elif case == "tuple_wrong_count":
+            returned = _outcome(lambda: lib.sort(x, -1, out=outs[:1]))
+        else:
+            wrong = (outs[0], lib.zeros(shape_of, dtype=lib.int32))
+            returned = _outcome(lambda: lib.sort(x, -1, out=wrong))
+        if isinstance(returned, Raised):
+            return returned
+        kind = type(returned).__name__ if returned is not None else None
+        same = returned is not None and all(a is b for a, b in zip(returned, outs))
+        return (kind, same, outs)
+
+    return f"{case} {dtype}{list(shape)} {values.tolist()} out_shape={out_shape}", program
+
+
+# ---- family: out= of the functions that had none -----------------------------------------------
+# The namespace functions PyTorch gives `out=` (matrix products, stacks, selections, reductions
+# to indices, special functions...), with an out of a random dtype and shape: PyTorch's rule
+# for each op's out dtype ("same", "cast", any), resizing, and the values written.
+
+OUT_FUNCTIONS = {
+    "stack": lambda lib, a, A, B, i: lib.stack([a, a]),
+    "hstack": lambda lib, a, A, B, i: lib.hstack([a, a]),
+    "vstack": lambda lib, a, A, B, i: lib.vstack([a, a]),
+    "column_stack": lambda lib, a, A, B, i: lib.column_stack([a, a]),
+    "mm": lambda lib, a, A, B, i: lib.mm(A, A),
+    "bmm": lambda lib, a, A, B, i: lib.bmm(B, B),
+    "mv": lambda lib, a, A, B, i: lib.mv(A, a),
+    "dot": lambda lib, a, A, B, i: lib.dot(a, a),
+    "inner": lambda lib, a, A, B, i: lib.inner(a, a),
+    "outer": lambda lib, a, A, B, i: lib.outer(a, a),
+    "addmm": lambda lib, a, A, B, i: lib.addmm(A, A, A),
+    "addr": lambda lib, a, A, B, i: lib.addr(A, a, a),
+    "baddbmm": lambda lib, a, A, B, i: lib.baddbmm(B, B, B),
+    "argmax": lambda lib, a, A, B, i: lib.argmax(A, 0),
+    "argmin": lambda lib, a, A, B, i: lib.argmin(A, 1),
+    "amax": lambda lib, a, A, B, i: lib.amax(A, 0),
+    "all": lambda lib, a, A, B, i: lib.all(A, 0),
+    "any": lambda lib, a, A, B, i: lib.any(A, 1),
+    "logsumexp": lambda lib, a, A, B, i: lib.logsumexp(A, 0),
+    "std": lambda lib, a, A, B, i: lib.std(A, 0),
+    "var": lambda lib, a, A, B, i: lib.var(A, 1),
+    "gather": lambda lib, a, A, B, i: lib.gather(a, 0, i),
+    "index_select": lambda lib, a, A, B, i: lib.index_select(a, 0, i),
+    "masked_select": lambda lib, a, A, B, i: lib.masked_select(a, a > 1),
+    "tril": lambda lib, a, A, B, i: lib.tril(A),
+    "triu": lambda lib, a, A, B, i: lib.triu(A, 1),
+    "diag": lambda lib, a, A, B, i: lib.diag(a),
+    "kron": lambda lib, a, A, B, i: lib.kron(a, a),
+    "cross": lambda lib, a, A, B, i: lib.cross(A, A.flip(0), dim=0),
+    "lerp": lambda lib, a, A, B, i: lib.lerp(a, a * 2, 0.5),
+    "addcmul": lambda lib, a, A, B, i: lib.addcmul(a, a, a),
+    "nan_to_num": lambda lib, a, A, B, i: lib.nan_to_num(a),
+    "logical_not": lambda lib, a, A, B, i: lib.logical_not(a),
+    "xlogy": lambda lib, a, A, B, i: lib.xlogy(a, a),
+    "float_power": lambda lib, a, A, B, i: lib.float_power(a, 2),
+    "deg2rad": lambda lib, a, A, B, i: lib.deg2rad(a),
+    "sgn": lambda lib, a, A, B, i: lib.sgn(a),
+    "signbit": lambda lib, a, A, B, i: lib.signbit(a),
+    "lgamma": lambda lib, a, A, B, i: lib.lgamma(a),
+    "polygamma": lambda lib, a, A, B, i: lib.polygamma(1, a),
+    "nonzero": lambda lib, a, A, B, i: lib.nonzero(a > 1),
+    "bitwise_not": lambda lib, a, A, B, i: lib.bitwise_not(i),
+    "complex": lambda lib, a, A, B, i: lib.complex(a, a),
+    "msort": lambda lib, a, A, B, i: lib.msort(a),
+    "quantile": lambda lib, a, A, B, i: lib.quantile(a, 0.5),
+    "heaviside": lambda lib, a, A, B, i: lib.heaviside(a, a),
+}
+
+
+def _draw_out_functions(seed: int):
+    rng = np.random.default_rng(seed)
+    name = _choice(rng, sorted(OUT_FUNCTIONS))
+    out_dtype = _choice(rng, ["float32", "float64", "float16", "complex64", "int64", "bool"])
+    out_shape = _choice(rng, [None, None, (0,), (1,), (3, 3)])
+    dtype = _choice(rng, ["float32", "float64"])
+    requires_grad = bool(rng.random() < 0.15)
+    if requires_grad and name in ("diag", "heaviside"):
+        # (left: PyTorch takes an input that requires grad there and gives `out` a backward
+        # that raises "not implemented"; chainrule refuses the call, as for the other ops)
+        return "out= of diag or heaviside on the graph", None
+
+    def program(lib):
+        data = np.array([0.5, 1.5, 2.0])
+        a = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=requires_grad)
+        A = lib.tensor(np.outer(data, data[::-1]) - 1, dtype=getattr(lib, dtype))
+        B = lib.stack([A, A * 2])
+        i = lib.tensor([2, 0, 1])
+        call = OUT_FUNCTIONS[name]
+        expected = call(lib, a.detach(), A, B, i)
+        shape = tuple(expected.shape) if out_shape is None else out_shape
+        out = lib.zeros(shape, dtype=getattr(lib, out_dtype))
+
+        def with_out():
+            # (the call again, with out=: each function's own arguments, then out)
+            function = getattr(lib, name)
+            original = function
+
+            def capture(*args, **kwargs):
+                return original(*args, **kwargs, out=out)
+
+            setattr(lib, name, capture)
+            try:
+                return call(lib, a, A, B, i)
+            finally:
+                setattr(lib, name, original)
+
+        returned = with_out()
+        written = out
+        if dtype == "float32" and out.dtype in (lib.float64, lib.complex64):
+            # (left: PyTorch computes some of these in out's wider dtype, chainrule in the
+            # input's, then casts: equal to float32's rounding)
+            written = out.to(lib.complex64 if out.is_complex() else lib.float32)
+        return (returned is out, written, tuple(out.shape), out.dtype)
+
+    return f"{name} {dtype} out={out_dtype}{out_shape} requires_grad={requires_grad}", program
+
+
 FAMILIES = {
     "protocol": (_draw_protocol, 200),
     "scalars": (_draw_scalars, 300),
@@ -1927,6 +2134,8 @@ FAMILIES = {
     "containers": (_draw_containers, 200),
     "module_io": (_draw_module_io, 150),
     "in_place": (_draw_in_place, 300),
+    "out_rules": (_draw_out_rules, 150),
+    "out_functions": (_draw_out_functions, 200),
 }
 
 REGRESSIONS: dict = {
