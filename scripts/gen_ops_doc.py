@@ -34,7 +34,9 @@ is what `tensor.grad_fn` shows.
 def op_classes() -> dict[str, list[type]]:
     """{module name: its Op subclasses, sorted by name}, modules sorted by name."""
     import chainrule.ops
-    from chainrule.ops.op import Op
+    from chainrule.ops.op import Computed, NoDerivative, Op
+
+    bases = (Op, NoDerivative, Computed)  # what ops derive from, not ops themselves
 
     found: dict[str, list[type]] = {}
     for info in sorted(pkgutil.iter_modules(chainrule.ops.__path__), key=lambda i: i.name):
@@ -45,7 +47,7 @@ def op_classes() -> dict[str, list[type]]:
             for value in vars(module).values()
             if inspect.isclass(value)
             and issubclass(value, Op)
-            and value is not Op
+            and value not in bases
             and value.__module__ == name
         ]
         if classes:

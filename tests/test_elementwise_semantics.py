@@ -20,7 +20,7 @@ import chainrule
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import conversion
 from chainrule.ops import elementwise as ew
-from chainrule.ops.op import Op
+from chainrule.ops.op import NoDerivative, Op
 from chainrule.testing.op_check import _draw_inputs
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
 from tests.op_specs.elementwise import SPECS
@@ -520,12 +520,15 @@ def test_reflected_operators_with_scalars_and_arrays(scalar, expression):
     out, expected = op(scalar, t), op(torch_scalar, tt)
     assert type(out) is chainrule.Tensor
     assert_same_tensor(out, expected)
+    if expression == "s // t" or (expression == "s % t" and not isinstance(scalar, np.ndarray)):
+        # torch has no derivative for these (floor_divide, remainder.Scalar_Tensor)
+        for result, source, lib in ((out, t, chainrule), (expected, tt, torch)):
+            assert type(result.grad_fn).__name__ == "NotImplemented"
+            with pytest.raises(RuntimeError, match="is not implemented"):
+                lib.autograd.grad(result.sum(), source)
+        return
     (grad,) = chainrule.autograd.grad(out.sum(), t)
-    if expression in ("s // t", "s % t"):  # torch has no derivative for these: the formulas
-        quotient = torch.div(torch_scalar, tt.detach(), rounding_mode="floor")
-        expected_grad = -quotient if expression == "s % t" else torch.zeros_like(quotient)
-    else:
-        (expected_grad,) = torch.autograd.grad(expected.sum(), tt)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), tt)
     assert_same_tensor(grad, expected_grad)
 
 
@@ -787,6 +790,30 @@ def test_inplace_activations_on_non_leaf_match_torch(name, kwargs):
     assert_same_tensor(grad, expected)
 
 
+FLOOR_DIVISIONS = {
+    "broadcast": (lambda lib, x, y: lib.floor_divide(x, y), (2, 3), (3,)),
+    "operator": (lambda lib, x, y: x // y, (2, 3), (2, 3)),
+    "negative_divisor": (lambda lib, x, y: x // -y, (4,), (4,)),
+    "by_number": (lambda lib, x, y: x // 0.37, (5,), (1,)),
+    "number_by_tensor": (lambda lib, x, y: 3 // y, (1,), (4,)),
+    "float16_by_number": (lambda lib, x, y: x.to(lib.float16) // 0.37, (6,), (1,)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", FLOOR_DIVISIONS)
+def test_floor_divide_values_match_torch(name, dtype):
+    """floor_divide's values (it has no derivative, so no op spec checks it), as torch's:
+    Python's exact floor of the quotient, broadcast, with negative divisors and half inputs."""
+    call, x_shape, y_shape = FLOOR_DIVISIONS[name]
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-5.0, 5.0, x_shape).astype(dtype)
+    y = rng.uniform(0.3, 1.7, y_shape).astype(dtype)
+    ours = call(chainrule, chainrule.tensor(x), chainrule.tensor(y))
+    theirs = call(torch, torch.tensor(x), torch.tensor(y))
+    assert_same_tensor(ours, theirs)
+
+
 def test_piecewise_constant_ops_give_zero_gradients_like_torch():
     data = np.array([1.3, -2.7, 0.4])
     for fn in (
@@ -797,8 +824,7 @@ def test_piecewise_constant_ops_give_zero_gradients_like_torch():
         chainrule.sign,
         lambda t: chainrule.div(t, 0.7, rounding_mode="floor"),
         lambda t: chainrule.div(t, 0.7, rounding_mode="trunc"),
-        lambda t: t // 0.7,
-    ):
+    ):  # `t // 0.7` has none: PyTorch's floor_divide is recorded without a derivative
         x = chainrule.tensor(data, requires_grad=True)
         out = fn(x)
         assert out.requires_grad
@@ -914,10 +940,6 @@ def test_jvp_rules_are_the_transpose_of_the_vjp_rules():
     assert ew.Lerp in checked and ew.ClampTensor in checked
 
 
-# Recorded (an input requiring grad gives an output in the graph, grad_fn NotImplemented) but
-# without a derivative, as PyTorch's: a backward through them raises, so no spec can check one.
-NO_DERIVATIVE = {ew.Heaviside}
-
 
 def _differentiable_ops():
     return [
@@ -929,7 +951,9 @@ def _differentiable_ops():
         and value is not Op
         and value.__module__ == module.__name__
         and value.differentiable
-        and value not in NO_DERIVATIVE
+        # recorded without a derivative, as PyTorch's: a backward through them raises, so no
+        # spec can check one (tests/test_torch_gaps.py checks that they raise)
+        and not issubclass(value, NoDerivative)
     ]
 
 

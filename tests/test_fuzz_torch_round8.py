@@ -1925,7 +1925,8 @@ def _call_in_place(lib, x, y, method: str):
 OUT_CASES = ["out_requires_grad", "input_requires_grad", "input_requires_grad_no_grad",
              "alias_input", "resize", "non_contiguous", "expanded", "tuple_sort",
              "tuple_max", "tuple_topk", "tuple_wrong_count", "tuple_wrong_dtype", "cumsum",
-             "matmul_same_dtype", "argmax", "tuple_aminmax", "out_not_tensor", "out_view"]  # fmt: skip
+             "matmul_same_dtype", "argmax", "tuple_aminmax", "out_not_tensor",
+             "out_view"]  # fmt: skip
 
 
 def _draw_out_rules(seed: int):
@@ -2027,52 +2028,52 @@ def _draw_out_rules(seed: int):
 # for each op's out dtype ("same", "cast", any), resizing, and the values written.
 
 OUT_FUNCTIONS = {
-    "stack": lambda lib, a, A, B, i: lib.stack([a, a]),
-    "hstack": lambda lib, a, A, B, i: lib.hstack([a, a]),
-    "vstack": lambda lib, a, A, B, i: lib.vstack([a, a]),
-    "column_stack": lambda lib, a, A, B, i: lib.column_stack([a, a]),
-    "mm": lambda lib, a, A, B, i: lib.mm(A, A),
-    "bmm": lambda lib, a, A, B, i: lib.bmm(B, B),
-    "mv": lambda lib, a, A, B, i: lib.mv(A, a),
-    "dot": lambda lib, a, A, B, i: lib.dot(a, a),
-    "inner": lambda lib, a, A, B, i: lib.inner(a, a),
-    "outer": lambda lib, a, A, B, i: lib.outer(a, a),
-    "addmm": lambda lib, a, A, B, i: lib.addmm(A, A, A),
-    "addr": lambda lib, a, A, B, i: lib.addr(A, a, a),
-    "baddbmm": lambda lib, a, A, B, i: lib.baddbmm(B, B, B),
-    "argmax": lambda lib, a, A, B, i: lib.argmax(A, 0),
-    "argmin": lambda lib, a, A, B, i: lib.argmin(A, 1),
-    "amax": lambda lib, a, A, B, i: lib.amax(A, 0),
-    "all": lambda lib, a, A, B, i: lib.all(A, 0),
-    "any": lambda lib, a, A, B, i: lib.any(A, 1),
-    "logsumexp": lambda lib, a, A, B, i: lib.logsumexp(A, 0),
-    "std": lambda lib, a, A, B, i: lib.std(A, 0),
-    "var": lambda lib, a, A, B, i: lib.var(A, 1),
-    "gather": lambda lib, a, A, B, i: lib.gather(a, 0, i),
-    "index_select": lambda lib, a, A, B, i: lib.index_select(a, 0, i),
-    "masked_select": lambda lib, a, A, B, i: lib.masked_select(a, a > 1),
-    "tril": lambda lib, a, A, B, i: lib.tril(A),
-    "triu": lambda lib, a, A, B, i: lib.triu(A, 1),
-    "diag": lambda lib, a, A, B, i: lib.diag(a),
-    "kron": lambda lib, a, A, B, i: lib.kron(a, a),
-    "cross": lambda lib, a, A, B, i: lib.cross(A, A.flip(0), dim=0),
-    "lerp": lambda lib, a, A, B, i: lib.lerp(a, a * 2, 0.5),
-    "addcmul": lambda lib, a, A, B, i: lib.addcmul(a, a, a),
-    "nan_to_num": lambda lib, a, A, B, i: lib.nan_to_num(a),
-    "logical_not": lambda lib, a, A, B, i: lib.logical_not(a),
-    "xlogy": lambda lib, a, A, B, i: lib.xlogy(a, a),
-    "float_power": lambda lib, a, A, B, i: lib.float_power(a, 2),
-    "deg2rad": lambda lib, a, A, B, i: lib.deg2rad(a),
-    "sgn": lambda lib, a, A, B, i: lib.sgn(a),
-    "signbit": lambda lib, a, A, B, i: lib.signbit(a),
-    "lgamma": lambda lib, a, A, B, i: lib.lgamma(a),
-    "polygamma": lambda lib, a, A, B, i: lib.polygamma(1, a),
-    "nonzero": lambda lib, a, A, B, i: lib.nonzero(a > 1),
-    "bitwise_not": lambda lib, a, A, B, i: lib.bitwise_not(i),
-    "complex": lambda lib, a, A, B, i: lib.complex(a, a),
-    "msort": lambda lib, a, A, B, i: lib.msort(a),
-    "quantile": lambda lib, a, A, B, i: lib.quantile(a, 0.5),
-    "heaviside": lambda lib, a, A, B, i: lib.heaviside(a, a),
+    "stack": lambda lib, a, m, b, i: lib.stack([a, a]),
+    "hstack": lambda lib, a, m, b, i: lib.hstack([a, a]),
+    "vstack": lambda lib, a, m, b, i: lib.vstack([a, a]),
+    "column_stack": lambda lib, a, m, b, i: lib.column_stack([a, a]),
+    "mm": lambda lib, a, m, b, i: lib.mm(m, m),
+    "bmm": lambda lib, a, m, b, i: lib.bmm(b, b),
+    "mv": lambda lib, a, m, b, i: lib.mv(m, a),
+    "dot": lambda lib, a, m, b, i: lib.dot(a, a),
+    "inner": lambda lib, a, m, b, i: lib.inner(a, a),
+    "outer": lambda lib, a, m, b, i: lib.outer(a, a),
+    "addmm": lambda lib, a, m, b, i: lib.addmm(m, m, m),
+    "addr": lambda lib, a, m, b, i: lib.addr(m, a, a),
+    "baddbmm": lambda lib, a, m, b, i: lib.baddbmm(b, b, b),
+    "argmax": lambda lib, a, m, b, i: lib.argmax(m, 0),
+    "argmin": lambda lib, a, m, b, i: lib.argmin(m, 1),
+    "amax": lambda lib, a, m, b, i: lib.amax(m, 0),
+    "all": lambda lib, a, m, b, i: lib.all(m, 0),
+    "any": lambda lib, a, m, b, i: lib.any(m, 1),
+    "logsumexp": lambda lib, a, m, b, i: lib.logsumexp(m, 0),
+    "std": lambda lib, a, m, b, i: lib.std(m, 0),
+    "var": lambda lib, a, m, b, i: lib.var(m, 1),
+    "gather": lambda lib, a, m, b, i: lib.gather(a, 0, i),
+    "index_select": lambda lib, a, m, b, i: lib.index_select(a, 0, i),
+    "masked_select": lambda lib, a, m, b, i: lib.masked_select(a, a > 1),
+    "tril": lambda lib, a, m, b, i: lib.tril(m),
+    "triu": lambda lib, a, m, b, i: lib.triu(m, 1),
+    "diag": lambda lib, a, m, b, i: lib.diag(a),
+    "kron": lambda lib, a, m, b, i: lib.kron(a, a),
+    "cross": lambda lib, a, m, b, i: lib.cross(m, m.flip(0), dim=0),
+    "lerp": lambda lib, a, m, b, i: lib.lerp(a, a * 2, 0.5),
+    "addcmul": lambda lib, a, m, b, i: lib.addcmul(a, a, a),
+    "nan_to_num": lambda lib, a, m, b, i: lib.nan_to_num(a),
+    "logical_not": lambda lib, a, m, b, i: lib.logical_not(a),
+    "xlogy": lambda lib, a, m, b, i: lib.xlogy(a, a),
+    "float_power": lambda lib, a, m, b, i: lib.float_power(a, 2),
+    "deg2rad": lambda lib, a, m, b, i: lib.deg2rad(a),
+    "sgn": lambda lib, a, m, b, i: lib.sgn(a),
+    "signbit": lambda lib, a, m, b, i: lib.signbit(a),
+    "lgamma": lambda lib, a, m, b, i: lib.lgamma(a),
+    "polygamma": lambda lib, a, m, b, i: lib.polygamma(1, a),
+    "nonzero": lambda lib, a, m, b, i: lib.nonzero(a > 1),
+    "bitwise_not": lambda lib, a, m, b, i: lib.bitwise_not(i),
+    "complex": lambda lib, a, m, b, i: lib.complex(a, a),
+    "msort": lambda lib, a, m, b, i: lib.msort(a),
+    "quantile": lambda lib, a, m, b, i: lib.quantile(a, 0.5),
+    "heaviside": lambda lib, a, m, b, i: lib.heaviside(a, a),
 }
 
 
@@ -2091,11 +2092,11 @@ def _draw_out_functions(seed: int):
     def program(lib):
         data = np.array([0.5, 1.5, 2.0])
         a = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=requires_grad)
-        A = lib.tensor(np.outer(data, data[::-1]) - 1, dtype=getattr(lib, dtype))
-        B = lib.stack([A, A * 2])
+        m = lib.tensor(np.outer(data, data[::-1]) - 1, dtype=getattr(lib, dtype))
+        b = lib.stack([m, m * 2])
         i = lib.tensor([2, 0, 1])
         call = OUT_FUNCTIONS[name]
-        expected = call(lib, a.detach(), A, B, i)
+        expected = call(lib, a.detach(), m, b, i)
         shape = tuple(expected.shape) if out_shape is None else out_shape
         out = lib.zeros(shape, dtype=getattr(lib, out_dtype))
 
@@ -2109,7 +2110,7 @@ def _draw_out_functions(seed: int):
 
             setattr(lib, name, capture)
             try:
-                return call(lib, a, A, B, i)
+                return call(lib, a, m, b, i)
             finally:
                 setattr(lib, name, original)
 

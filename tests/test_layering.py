@@ -151,7 +151,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"hub"},  # torch.hub: the checkpoint cache, read by serialization's load
     ),
     ("the package root, which loads the outer layers on first use", {""}),
-    ("apps", {"apps", "__main__", "as_torch"}),
+    # torch.functional: the root's einsum, norm, split, ... under PyTorch's module name.
+    ("apps", {"apps", "__main__", "as_torch", "functional"}),
 ]
 
 # Imported inside functions on purpose. Optional third-party packages load where they are

@@ -148,6 +148,50 @@ def test_array_protocol(lib):
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
 
 
+NUMPY_FUNCTIONS_OF_TENSORS = {
+    "exp": lambda lib: np.exp(lib.tensor([1.0, 2.0])),
+    "exp_0d": lambda lib: np.exp(lib.tensor(1.0)),
+    "add_scalar": lambda lib: np.add(lib.tensor([1.0, 2.0]), 1),
+    "maximum": lambda lib: np.maximum(lib.tensor([1.0, 2.0]), 1.5),
+    "sqrt_int": lambda lib: np.sqrt(lib.tensor([4, 9])),
+    "sin_half": lambda lib: np.sin(lib.tensor([1.0], dtype=lib.float16)),
+    "isnan_is_uint8": lambda lib: np.isnan(lib.tensor([1.0, float("nan")])),
+    "logical_not_is_uint8": lambda lib: np.logical_not(lib.tensor([True, False])),
+    "add_reduce": lambda lib: np.add.reduce(lib.tensor([1.0, 2.0, 4.0])),
+    "clip": lambda lib: np.clip(lib.tensor([1.0, 2.0]), 0, 1.5),
+    "cumsum": lambda lib: np.cumsum(lib.tensor([1.0, 2.0])),
+    "argmax": lambda lib: np.argmax(lib.tensor([1.0, 3.0, 2.0])),
+    "divmod_first": lambda lib: np.divmod(lib.tensor([1.0, 3.0]), 2)[0],
+}
+
+
+@pytest.mark.parametrize("name", NUMPY_FUNCTIONS_OF_TENSORS)
+def test_numpy_ufuncs_of_tensors_return_tensors(name):
+    """A NumPy ufunc applied to a tensor gives a tensor (through __array__ and __array_wrap__),
+    as in PyTorch, booleans as uint8 included."""
+    function = NUMPY_FUNCTIONS_OF_TENSORS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch's __array_wrap__ signature
+        expected = function(torch)
+    same_tensor(function(chainrule), expected)
+
+
+@LIBS
+def test_numpy_ufuncs_refuse_tensors_that_require_grad(lib):
+    leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.exp(leaf)
+    with lib.no_grad():
+        assert isinstance(np.exp(leaf), lib.Tensor)
+
+
+@LIBS
+def test_numpy_ufunc_result_shares_memory_with_numpys_array(lib):
+    result = np.exp(lib.tensor([0.0, 1.0]))
+    result.numpy()[0] = 5.0
+    assert result.tolist()[0] == 5.0
+
+
 # ---- dtype and device conversions --------------------------------------------------------------
 
 

@@ -1005,3 +1005,100 @@ def test_heaviside_of_a_tensor_requiring_grad_is_recorded_without_a_derivative()
         assert "grad_fn=<NotImplemented>" in repr(step)
         with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not implemented"):
             (step.sum() + x.sum()).backward()
+
+
+RECORDED_WITHOUT_DERIVATIVE = {
+    # name: (call, node name, error type, message); every call reads x and w (float32, 4,)
+    "floor_divide": (lambda lib, x, w: x // 2, "NotImplemented", RuntimeError, "floor_divide"),
+    "floor_divide_tensor": (
+        lambda lib, x, w: lib.floor_divide(x, w),
+        "NotImplemented",
+        RuntimeError,
+        "aten::floor_divide",
+    ),
+    "rfloordiv": (lambda lib, x, w: 7 // x, "NotImplemented", RuntimeError, "floor_divide"),
+    "unique": (
+        lambda lib, x, w: lib.unique(x),
+        "Unique2Backward0",
+        NotImplementedError,
+        "_unique2",
+    ),
+    "unique_counts": (
+        lambda lib, x, w: lib.unique(x, return_counts=True)[0],
+        "Unique2Backward0",
+        NotImplementedError,
+        "'_unique2'",
+    ),
+    "unique_dim": (
+        lambda lib, x, w: lib.unique(x.reshape(2, 2), dim=0),
+        "UniqueDimBackward0",
+        NotImplementedError,
+        "'unique_dim'",
+    ),
+    "unique_consecutive": (
+        lambda lib, x, w: lib.unique_consecutive(x, return_inverse=True)[0],
+        "UniqueConsecutiveBackward0",
+        NotImplementedError,
+        "'unique_consecutive'",
+    ),
+    "histogram": (
+        lambda lib, x, w: lib.histogram(x, bins=3)[0],
+        "NotImplemented",
+        RuntimeError,
+        "aten::histogram",
+    ),
+    "histogram_edges": (
+        lambda lib, x, w: lib.histogram(x, bins=3)[1],
+        "NotImplemented",
+        RuntimeError,
+        "aten::histogram",
+    ),
+    "histogram_weight": (
+        lambda lib, x, w: lib.histogram(x.detach(), bins=2, weight=w)[0],
+        "NotImplemented",
+        RuntimeError,
+        "aten::histogram",
+    ),
+    "histogramdd": (
+        lambda lib, x, w: lib.histogramdd(x.reshape(2, 2), bins=2)[0],
+        "NotImplemented",
+        RuntimeError,
+        "aten::_histogramdd_from_bin_cts",
+    ),
+    "histogramdd_edges": (
+        lambda lib, x, w: lib.histogramdd(x.reshape(2, 2), bins=2)[1][1],
+        "NotImplemented",
+        RuntimeError,
+        "aten::_histogramdd_bin_edges",
+    ),
+    "bincount_weights": (
+        lambda lib, x, w: lib.bincount(lib.tensor([0, 2, 2, 1]), weights=w),
+        "NotImplemented",
+        RuntimeError,
+        "aten::bincount",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", RECORDED_WITHOUT_DERIVATIVE)
+def test_ops_without_a_derivative_are_recorded_and_refuse_backward(name):
+    """As PyTorch: the output of an input that requires grad is in the graph, under PyTorch's
+    node name, and a backward through it raises PyTorch's error type; chainrule gave constants
+    (the gradient of the rest of the loss came back as if the op were not there)."""
+    call, node, error, message = RECORDED_WITHOUT_DERIVATIVE[name]
+    for lib in LIBS_PAIR:
+        x = lib.tensor([1.0, 2.0, 2.0, 3.5], requires_grad=True)
+        w = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        out = call(lib, x, w)
+        assert out.requires_grad and type(out.grad_fn).__name__ == node, lib.__name__
+        with pytest.raises(error, match=message):
+            (out.sum() + x.sum() + w.sum()).backward()
+        with lib.no_grad():
+            assert not call(lib, x, w).requires_grad
+
+
+def test_div_with_floor_rounding_keeps_its_zero_derivative():
+    for lib in LIBS_PAIR:
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        lib.div(x, 2, rounding_mode="floor").sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0]

@@ -88,31 +88,6 @@ _OVERLAP_ALLOWED = frozenset(
     {"squeeze_", "unsqueeze_", "transpose_", "swapaxes_", "t_", "as_strided_"}
 )
 
-# The ufuncs NumPy's operators call (`array * tensor` is np.multiply(array, tensor)), and the
-# Tensor's operator and reflected operator for each.
-_UFUNC_OPERATORS = {
-    "add": ("__add__", "__radd__"),
-    "subtract": ("__sub__", "__rsub__"),
-    "multiply": ("__mul__", "__rmul__"),
-    "true_divide": ("__truediv__", "__rtruediv__"),
-    "divide": ("__truediv__", "__rtruediv__"),
-    "floor_divide": ("__floordiv__", "__rfloordiv__"),
-    "remainder": ("__mod__", "__rmod__"),
-    "power": ("__pow__", "__rpow__"),
-    "matmul": ("__matmul__", "__rmatmul__"),
-    "bitwise_and": ("__and__", "__rand__"),
-    "bitwise_or": ("__or__", "__ror__"),
-    "bitwise_xor": ("__xor__", "__rxor__"),
-    "left_shift": ("__lshift__", "__rlshift__"),
-    "right_shift": ("__rshift__", "__rrshift__"),
-    "equal": ("__eq__", "__eq__"),
-    "not_equal": ("__ne__", "__ne__"),
-    "less": ("__lt__", "__gt__"),
-    "less_equal": ("__le__", "__ge__"),
-    "greater": ("__gt__", "__lt__"),
-    "greater_equal": ("__ge__", "__le__"),
-}
-
 
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
@@ -153,6 +128,8 @@ class Tensor(_TensorMethods):
     # A plain class attribute, cheap to read where gradients are accumulated: a dense tensor.
     # ops/sparse.py's SparseTensor (an embedding's gradient with sparse=True) says True.
     is_sparse = False
+    # Above ndarray's: NumPy's binary operators defer to ours (`np.ones(3) * t` is a Tensor with
+    # history), while its ufuncs take the tensor through __array__ and __array_wrap__ (below).
     __array_priority__ = 1000
 
     # ---- construction ------------------------------------------------------------------
@@ -575,27 +552,14 @@ class Tensor(_TensorMethods):
             return array.astype(dtype)
         return array.copy() if copy else array
 
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy's ufuncs with a Tensor operand. The ones NumPy's operators call go to the
-        Tensor's operators, so `np.ones(3) * t` is a Tensor on the graph; any other ufunc
-        (`np.sin(t)`, `np.add.reduce(t)`) runs on the values and gives a Tensor back, as
-        PyTorch's `__array__` and `__array_wrap__` do, refused for a tensor that requires grad."""
-        operator_names = _UFUNC_OPERATORS.get(ufunc.__name__)
-        if method == "__call__" and not kwargs and operator_names and len(inputs) == 2:
-            x, y = inputs
-            if isinstance(x, Tensor):
-                return getattr(x, operator_names[0])(y)
-            return getattr(y, operator_names[1])(x)
-        arrays = [x.__array__() if isinstance(x, Tensor) else x for x in inputs]
-        if "out" in kwargs:
-            outs = kwargs["out"]
-            if any(isinstance(out, Tensor) for out in outs):
-                return NotImplemented  # (NumPy cannot write into a Tensor's storage)
-            return getattr(ufunc, method)(*arrays, **kwargs)
-        result = getattr(ufunc, method)(*arrays, **kwargs)
-        if isinstance(result, tuple):
-            return tuple(Tensor._from_array(numpy_backend.xp.asarray(r)) for r in result)
-        return Tensor._from_array(numpy_backend.xp.asarray(result))
+    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy ufunc's result on tensors, as a tensor sharing its memory: `np.exp(t)` is a
+        tensor, as in PyTorch (a constant: NumPy's work is outside autograd, and a tensor that
+        requires grad is refused by __array__). Boolean results come back as uint8, PyTorch's
+        legacy (`np.isnan(t)` is a uint8 tensor there)."""
+        if array.dtype == bool:
+            array = array.astype("uint8")
+        return Tensor._from_array(array, numpy_backend)
 
     def __dlpack__(self, **kwargs: Any) -> Any:
         if self._requires_grad:

@@ -73,14 +73,11 @@ _GRAD_FN_OF_A_FORMULA = {
 }
 # ... specs where PyTorch's name is an artifact of how it computes: an in-place write into a
 # new tensor (CopySlices, whose name() is "torch::autograd::CopySlices" though print shows
-# CopySlices, as here), a function without autograd (floor_divide: NotImplemented), complex
-# convolutions as three real ones added (AddBackward0) ...
+# CopySlices, as here), complex convolutions as three real ones added (AddBackward0) ...
 _GRAD_FN_OF_AN_ARTIFACT = {
     "fill_diagonal_",
     "fill_diagonal_cube",
     "fill_diagonal_wrap",
-    "floor_divide",
-    "floordiv_operator",
     "pad_circular",
     "pad_circular_crop",
     "pad_circular_two_dims",

@@ -100,23 +100,6 @@ ARITHMETIC = [
         domains=[(-5.0, 5.0), (-1.7, -0.3)],
         finite_differences=False,
     ),
-    # torch.floor_divide has no derivative; div(rounding_mode="floor") is the same function
-    # with PyTorch's zero gradient, which chainrule.floor_divide gives as well.
-    _binary(
-        "floor_divide",
-        chainrule.floor_divide,
-        lambda x, y: torch.div(x, y, rounding_mode="floor"),
-        domains=[(-5.0, 5.0), (0.3, 1.7)],
-        finite_differences=False,
-    ),
-    _binary(
-        "floordiv_operator",
-        lambda x, y: x // y,
-        lambda x, y: torch.div(x, y, rounding_mode="floor"),
-        domains=[(-5.0, 5.0), (-1.7, -0.3)],
-        shapes=[((2, 3), (3,))],
-        finite_differences=False,
-    ),
     _binary("remainder", chainrule.remainder, torch.remainder, domains=[(-5.0, 5.0), (0.7, 1.3)]),
     _binary(
         "remainder_negative_divisor",

@@ -13,6 +13,7 @@ chainrule.Size([3, 2])
 from chainrule.nn import (
     attention,
     functional,  # before the layers: they call it
+    grad,
     init,
     parallel,
     utils,
@@ -28,6 +29,7 @@ __all__ = [
     "Parameter",
     "attention",
     "functional",
+    "grad",
     "init",
     "parallel",
     "utils",

@@ -51,7 +51,7 @@ from chainrule.ops.linalg import (
     diagonal,
     solve,
 )
-from chainrule.ops.op import Op, apply, named
+from chainrule.ops.op import NoDerivative, Op, apply, named
 from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, unsqueeze
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
@@ -2011,21 +2011,13 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
     return xp.tril(a), pivots, info
 
 
-class LdlFactor(Op):
+class LdlFactor(NoDerivative):
     """The LDL^T (LDL^H when hermitian) factorization with Bunch-Kaufman pivoting of each
     matrix, read from its lower triangle, packed as LAPACK's ?sytrf / ?hetrf. No derivative,
-    as PyTorch: LD of an input that requires grad is in the graph, and a backward through it
-    raises (it used to be a constant, and the gradient through it was silently dropped)."""
+    as PyTorch (it used to be a constant, and the gradient through it was silently dropped)."""
 
     label = "linalg.ldl_factor"
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "NotImplemented"  # PyTorch's grad_fn for ops without a derivative formula
-
-    @staticmethod
-    def vjp(ctx: Node, *grads: Any) -> tuple:
-        raise GradError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+    aten = "linalg_ldl_factor_ex"
 
     @staticmethod
     def forward(ctx: Node, a: Array, hermitian: bool) -> tuple:
@@ -2089,19 +2081,11 @@ def _ldl_solve_one(xp: Any, ld: Array, pivots: Array, b: Array, hermitian: bool)
     return x
 
 
-class LdlSolve(Op):
-    """X = A^-1 B from ldl_factor's (LD, pivots). No derivative, as PyTorch: X is in the graph
-    of an LD or B that requires grad, and a backward through it raises."""
+class LdlSolve(NoDerivative):
+    """X = A^-1 B from ldl_factor's (LD, pivots). No derivative, as PyTorch."""
 
     label = "linalg.ldl_solve"
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "NotImplemented"
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        raise GradError("derivative for aten::linalg_ldl_solve is not implemented")
+    aten = "linalg_ldl_solve"
 
     @staticmethod
     def forward(ctx: Node, ld: Array, pivots: Array, b: Array, hermitian: bool) -> Array:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import textwrap
 from collections.abc import Callable
 from typing import Any, Literal, overload
@@ -22,7 +23,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
@@ -30,7 +31,14 @@ from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, real_part_for, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
-from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
+from chainrule.ops.op import (
+    NoDerivative,
+    Op,
+    apply,
+    elementwise_batch,
+    named,
+    unary_elementwise_jvp,
+)
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
@@ -783,6 +791,19 @@ class FloorDivideByScalar(FloorDivide):
         return "FloorDivideBackward0"
 
 
+class FloorDivideOperator(NoDerivative, FloorDivide):
+    """`x // y` and floor_divide: div(rounding_mode='floor')'s values, but, as PyTorch's
+    floor_divide, no derivative (a backward through it raises; div's has a zero one)."""
+
+    aten = "floor_divide"
+
+
+class FloorDivideOperatorByScalar(NoDerivative, FloorDivideByScalar):
+    """`x // s` of a half-precision x and a number: FloorDivideByScalar without a derivative."""
+
+    aten = "floor_divide"
+
+
 class TruncDivideByScalar(TruncDivide):
     """trunc(x / s) for a float16 / bfloat16 x and a number or 0-dim float divisor, taken in
     float32 as PyTorch's kernel (see FloorDivideByScalar)."""
@@ -822,15 +843,22 @@ class Remainder(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_y = None
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(-g * floor_divide(ctx.x, ctx.y), ctx.input_meta[1][0])
+            floored = div(ctx.x, ctx.y, rounding_mode="floor")  # PyTorch's formula
+            grad_y = unbroadcast(-g * floored, ctx.input_meta[1][0])
         return (unbroadcast(g, ctx.input_meta[0][0]), grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        dy = None if ty is None else -ty * floor_divide(ctx.x, ctx.y)
+        dy = None if ty is None else -ty * div(ctx.x, ctx.y, rounding_mode="floor")
         return _finish_tangent(ctx, _sum_tangents(tx, dy))
 
     batch = elementwise_batch
+
+
+class RemainderOfNumber(NoDerivative, Remainder):
+    """`number % tensor`: PyTorch's remainder.Scalar_Tensor, recorded without a derivative."""
+
+    aten = "remainder"
 
 
 class Fmod(Op):
@@ -1429,7 +1457,8 @@ def floor_divide(
     *,
     out: Tensor | None = None,
 ) -> Tensor:
-    """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
+    """Python's floor division `//`, exact rather than floor(x / y). Not differentiable, as
+    PyTorch's (`div(..., rounding_mode="floor")` has a zero derivative).
 
     Args:
         input (Tensor or number): the first operand.
@@ -1452,12 +1481,12 @@ def floor_divide(
         return write_out("floor_divide", floor_divide(input, other), out, "cast")
     scalar = _scalar_divisor(input, other)
     if scalar is not None:
-        return apply(FloorDivideByScalar, (input, scalar))
+        return apply(FloorDivideOperatorByScalar, (input, scalar))
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("floor_divide: not implemented for bool tensors")
-    return apply(FloorDivide, (x, y))
+    return apply(FloorDivideOperator, (x, y))
 
 
 def rfloordiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1493,6 +1522,8 @@ def remainder(
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("remainder: not implemented for bool tensors")
+    if isinstance(input, numbers.Number):
+        return apply(RemainderOfNumber, (x, y))
     out = apply(Remainder, (x, y))
     return named(out, "RemainderBackward1") if isinstance(other, Tensor) else out
 
@@ -4414,18 +4445,11 @@ def get_device(input: Tensor) -> int:  # noqa: A002
     return device.index or 0
 
 
-class Heaviside(Op):
+class Heaviside(NoDerivative):
     """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch). No
-    derivative, as PyTorch: the output of an input that requires grad is in the graph
-    (grad_fn NotImplemented), and a backward through it raises."""
+    derivative, as PyTorch."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "NotImplemented"  # PyTorch's grad_fn for ops without a derivative formula
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        raise GradError("derivative for aten::heaviside is not implemented")
+    aten = "heaviside"
 
     @staticmethod
     def forward(ctx: Node, x: Array, values: Array) -> Array:

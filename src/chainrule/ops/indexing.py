@@ -27,7 +27,7 @@ from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
 from chainrule.ops.conversion import cast, clone, keep_channels_last, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
-from chainrule.ops.op import Op, apply, in_c_order, named
+from chainrule.ops.op import Computed, Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     Split,
     broadcast_shapes,
@@ -1810,6 +1810,24 @@ def _check_unique_dim(name: str, array: Array, dim: int) -> int:
     return dim
 
 
+class Unique2(Computed):
+    """unique's distinct values, recorded as PyTorch's (Unique2Backward0, whose backward
+    raises): computed on the host, not differentiable."""
+
+    aten = "_unique2"
+    listed = True
+
+
+class UniqueDim(Computed):
+    aten = "unique_dim"
+    listed = True
+
+
+class UniqueConsecutive(Computed):
+    aten = "unique_consecutive"
+    listed = True
+
+
 def unique(
     input: Tensor,  # noqa: A002
     sorted: bool = True,  # noqa: A002
@@ -1868,8 +1886,9 @@ def unique(
                 array, return_inverse=True, return_counts=True, axis=dim
             )
             inverse = inverse.reshape(-1)
+    recorded = Unique2 if dim is None else UniqueDim
     return _unique_result(
-        _wrap_like(input, values),
+        apply(recorded, (input,), xp.asarray(values)),
         _wrap_like(input, inverse.astype(int64, copy=False)),
         _wrap_like(input, counts.astype(int64, copy=False)),
         return_inverse,
@@ -1921,7 +1940,7 @@ def unique_consecutive(
     if dim is None:
         inverse = inverse.reshape(array.shape)
     return _unique_result(
-        _wrap_like(input, values),
+        apply(UniqueConsecutive, (input,), values),
         _wrap_like(input, inverse),
         _wrap_like(input, counts),
         return_inverse,

@@ -55,7 +55,7 @@ from chainrule.ops.decompositions import (
 from chainrule.ops.linalg import cholesky as linalg_cholesky
 from chainrule.ops.linalg import inv, solve_triangular, tril, triu
 from chainrule.ops.linalg import solve as linalg_solve
-from chainrule.ops.op import Op, apply, named
+from chainrule.ops.op import NoDerivative, Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import broadcast_shapes, cat, expand, flip, movedim, reshape, unsqueeze
 
@@ -335,14 +335,12 @@ def solve_ex(
         return SolveExResult(result.squeeze(-1 if left else -2) if vector else result, info)
 
 
-class Geqrf(Op):
+class Geqrf(NoDerivative):
     """LAPACK's geqrf: the QR factorization as Householder reflectors (below the diagonal of
-    `a`, R on and above it) and their scales `tau`. No derivative, as PyTorch: the outputs of
-    an input that requires grad are in the graph, and a backward through them raises."""
+    `a`, R on and above it) and their scales `tau`. No derivative, as PyTorch."""
 
-    @staticmethod
-    def vjp(ctx: Any, *grads: Any) -> tuple:
-        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+    aten = "geqrf"
+    listed = True
 
     @staticmethod
     def forward(ctx: Any, a: Any) -> tuple:

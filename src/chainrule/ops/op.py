@@ -23,7 +23,7 @@ from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.backend import Array, backend_of_array, is_array, is_numpy_scalar, numpy_backend
 from chainrule.backend.dtypes import bfloat16, float16, float32, from_numpy_dtype
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
-from chainrule.errors import BackendError, ChainruleError, ShapeError
+from chainrule.errors import BackendError, ChainruleError, GradError, ShapeError
 
 _grad_enabled = grad_mode._grad_enabled.get
 _dual_level = _current_level.get
@@ -92,6 +92,44 @@ class Op:
                 grad = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy), ctx.backend)
             filled.append(grad)
         return filled
+
+
+class NoDerivative(Op):
+    """An op PyTorch records but cannot differentiate (heaviside, floor_divide, unique,
+    histogram): the output of an input that requires grad is in the graph, and a backward
+    through it raises PyTorch's error, rather than the gradient being dropped in silence.
+    `aten` names the op as PyTorch's message does. PyTorch's ops with no derivative formula
+    at all show grad_fn `NotImplemented` and raise RuntimeError; those its derivative table
+    lists as not implemented (`listed`: unique, geqrf) show their own node name and raise
+    NotImplementedError. Forward mode raises NotImplementedError (no jvp), as PyTorch."""
+
+    aten = ""
+    listed = False
+    jvp = None
+
+    @classmethod
+    def node_name(cls) -> str:
+        return super().node_name() if cls.listed else "NotImplemented"
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> Any:
+        op = ctx.op
+        if op.listed:
+            raise NotImplementedError(f"the derivative for '{op.aten}' is not implemented.")
+        raise GradError(f"derivative for aten::{op.aten} is not implemented")
+
+
+class Computed(NoDerivative):
+    """Values computed outside an op (unique's and histogram's work on the host), recorded as
+    the outputs of a NoDerivative op of the inputs: apply(Subclass, inputs, results), where
+    `results` is an array or a tuple of arrays."""
+
+    bfloat16_native = True  # the inputs are not read
+    vjp_reads_inputs = False
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_then_results: Any) -> Any:
+        return arrays_then_results[-1]
 
 
 def named(out: Any, name: str) -> Any:

@@ -54,6 +54,8 @@ from chainrule.ops.elementwise import (
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
 from chainrule.ops.op import (
+    Computed,
+    NoDerivative,
     Op,
     apply,
     elementwise_batch,
@@ -3713,6 +3715,20 @@ return_types = _SimpleNamespace(
 
 
 # ---- counting (not differentiable) ------------------------------------------------------------
+# PyTorch records bincount's and the histograms' outputs of inputs that require grad, and a
+# backward through them raises (NoDerivative): the gradient is never dropped in silence.
+
+
+class BincountWeighted(Computed):
+    aten = "bincount"
+
+
+class HistogramddCounts(Computed):
+    aten = "_histogramdd_from_bin_cts"
+
+
+class HistogramddEdges(Computed):
+    aten = "_histogramdd_bin_edges"
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
@@ -3753,7 +3769,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     kind = weights._array.dtype
     target = xp.float32 if kind == xp.float32 else xp.float64
     counts = xp.bincount(array, weights=weights._array.astype(xp.float64), minlength=minlength)
-    return _wrap(counts.astype(target))
+    return apply(BincountWeighted, (weights,), counts.astype(target))
 
 
 def _equal_width_edges(
@@ -3827,34 +3843,40 @@ def histogram(
                 f"histogram: input tensor and bins tensors should have the same dtype, but got "
                 f"input with dtype {input.dtype.name} and bins with dtype {bins.dtype.name}"
             )
-        edges = bins.detach()
+        edges = bins
     else:
         if bins <= 0:
             raise DomainError(f"histogram: bins must be > 0, but got {bins}")
         bounds = None if range is None else (float(range[0]), float(range[1]))
-        edges = apply(HistogramEdges, (input.detach(),), int(bins), bounds)
-    operands = (input.detach(), edges) + (() if weight is None else (weight.detach(),))
+        edges = apply(HistogramEdges, (input,), int(bins), bounds)
+    operands = (input, edges) + (() if weight is None else (weight,))
     hist = apply(HistogramCounts, operands, bool(density))
+    if edges is bins:  # the edges come back as an output of the histogram, as PyTorch's
+        edges = apply(HistogramEdgesGiven, (input, bins), bins._array.copy())
     return return_types.histogram(hist, edges)
 
 
-class HistogramEdges(Op):
+class HistogramEdges(NoDerivative):
     """`bins` + 1 equal-width edges over `bounds`, or over x's own range (each example's under
     vmap, which runs it once per example as PyTorch's fallback). Not differentiable."""
 
-    differentiable = False
+    aten = "histogram"
 
     @staticmethod
     def forward(ctx: Node, x: Array, bins: int, bounds: tuple | None) -> Array:
         return _equal_width_edges(ctx.xp, x.reshape(-1), bins, bounds, x.dtype, "histogram")
 
 
-class HistogramCounts(Op):
+class HistogramEdgesGiven(Computed):
+    aten = "histogram"
+
+
+class HistogramCounts(NoDerivative):
     """How many of x's values (or how much of their weight) fall in each bin between
     consecutive edges: a bin holds its left edge, the last one its right edge too. Not
     differentiable; vmap runs it once per example."""
 
-    differentiable = False
+    aten = "histogram"
 
     @staticmethod
     def forward(ctx: Node, x: Array, edges: Array, *rest: Any) -> Array:
@@ -3976,8 +3998,11 @@ def histogramdd(
             widths = (e[1:] - e[:-1]).astype(xp.float64)
             volume = volume * widths.reshape((-1,) + (1,) * (ndim - d - 1))
         hist = hist / (hist.sum() * volume)
-    result = _wrap(hist.astype(array.dtype))
-    return return_types.histogramdd(result, tuple(_wrap(e) for e in edges))
+    operands = (input, *(spec for spec in bins if isinstance(spec, Tensor)))
+    weighted = operands + ((weight,) if weight is not None else ())
+    result = apply(HistogramddCounts, weighted, hist.astype(array.dtype))
+    edges = tuple(apply(HistogramddEdges, operands, e) for e in edges)
+    return return_types.histogramdd(result, edges)
 
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
