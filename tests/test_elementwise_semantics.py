@@ -940,7 +940,6 @@ def test_jvp_rules_are_the_transpose_of_the_vjp_rules():
     assert ew.Lerp in checked and ew.ClampTensor in checked
 
 
-
 def _differentiable_ops():
     return [
         value

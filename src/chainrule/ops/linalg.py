@@ -32,7 +32,7 @@ from chainrule.ops.autocast import (
 )
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
-from chainrule.ops.conversion import write_outs
+from chainrule.ops.conversion import write_out, write_outs
 from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -1503,7 +1503,13 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
     return named(first - roll(input, -2, axis) * roll(other, -1, axis), "LinalgCrossBackward0")
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+def cross(
+    input: Tensor,  # noqa: A002
+    other: Tensor,
+    dim: int | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
     the first dimension of size 3 in input (with its warning); prefer linalg.cross.
 
@@ -1511,6 +1517,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         input (Tensor): size 3 along `dim`.
         other (Tensor): broadcastable with `input`.
         dim (int, optional): the dimension of the vectors.
+        out (Tensor, optional): write the result here (of its dtype, PyTorch's rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1530,7 +1537,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         if not sized:
             raise ShapeError(f"cross: no dimension of size 3 in input (shape {input.shape})")
         dim = sized[0]
-    return _cross("cross", input, other, dim)
+    result = _cross("cross", input, other, dim)
+    return result if out is None else write_out("cross", result, out, "same")
 
 
 def linalg_cross(

@@ -48,6 +48,18 @@ def _recorded_copy(name: str, result: Tensor, out: Tensor) -> Tensor:
     return out.copy_(result)
 
 
+def _documented_out(doc: str) -> str:
+    """`doc` with `out` added to the end of its Args section (at its indentation)."""
+    lines = doc.split("\n")
+    header = next((i for i, line in enumerate(lines) if line.strip() == "Args:"), None)
+    if header is None:
+        return doc
+    indent = lines[header][: len(lines[header]) - len(lines[header].lstrip())] + "    "
+    end = next((i for i in range(header + 1, len(lines)) if not lines[i].strip()), len(lines))
+    entry = f"{indent}out (Tensor, optional): write the result here (PyTorch's out= dtype rule)."
+    return "\n".join(lines[:end] + [entry] + lines[end:])
+
+
 def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..., Any]:
     """`function` taking PyTorch's keyword-only `out`, written by `rule`."""
 
@@ -62,6 +74,7 @@ def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..
             return _recorded_copy(name, result, out)
         return write_out(name, result, out, "cast" if rule == "real" else rule)  # type: ignore[arg-type]
 
+    with_out.__doc__ = _documented_out(function.__doc__ or "")
     signature = inspect.signature(function)
     if "out" not in signature.parameters:
         out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
@@ -96,7 +109,6 @@ addr = _with_out("addr", linalg.addr, "cast")
 baddbmm = _with_out("baddbmm", linalg.baddbmm, "same")
 addbmm = _with_out("addbmm", linalg.addbmm, "same")
 kron = _with_out("kron", linalg.kron, "cast")
-cross = _with_out("cross", linalg.cross, "same")
 tril = _with_out("tril", linalg.tril, "same")
 triu = _with_out("triu", linalg.triu, "same")
 diag = _with_out("diag", linalg.diag, "same")
@@ -173,7 +185,6 @@ __all__ = [
     "column_stack",
     "complex",
     "conj_physical",
-    "cross",
     "deg2rad",
     "diag",
     "digamma",
