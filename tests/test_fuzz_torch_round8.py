@@ -1836,10 +1836,6 @@ def _draw_in_place(seed: int):
     start = _choice(rng, ["plain", "plain", "leaf", "view", "expanded"])
     if start in ("leaf", "view") and not dtype.startswith(("float", "bfloat", "complex")):
         start = "plain"
-    if start in ("leaf", "view") and method.startswith("logical_"):
-        # (left: PyTorch's logical_*_ write a tensor that requires grad silently, with no
-        # leaf check and no history; chainrule refuses a leaf and records a view's write)
-        return "logical_*_ of a tensor that requires grad", None
     if start == "expanded" and method in ("fill_", "zero_", "masked_fill_", "index_fill_"):
         # (left: PyTorch writes these into an expanded tensor's shared memory, masked_fill_
         # and index_fill_ with a deprecation warning; chainrule refuses the write)
@@ -2181,6 +2177,16 @@ REGRESSIONS: dict = {
         _outcome(lambda: lib.ones(1, dtype=lib.complex64).expand(2).sign_()),
         _outcome(lambda: lib.ones(1, dtype=lib.complex64).expand(2).clamp_(0)),
         _outcome(lambda: lib.ones(1).expand(2).add_(1)),
+    ),
+    # logical_not_/and_/or_/xor_ write a tensor that requires grad outside autograd, as
+    # PyTorch's (no leaf check, the history kept); chainrule refused a leaf
+    "logical_in_place_ops_leave_autograd_alone": lambda lib: (
+        (lambda x: (x.logical_not_(), x.is_leaf, x.grad_fn, x._version))(
+            lib.tensor([1.5, 0.0], requires_grad=True)
+        ),
+        (lambda y: (y.logical_or_(y.detach()), type(y.grad_fn).__name__))(
+            lib.tensor([1.5, 0.0], requires_grad=True) * 2
+        ),
     ),
     # uniform_, normal_ and bernoulli_ refuse a leaf that requires grad in grad mode, as
     # exponential_ did already; chainrule filled it

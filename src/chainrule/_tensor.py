@@ -89,6 +89,11 @@ _OVERLAP_ALLOWED = frozenset(
 )
 
 
+# The in-place ops PyTorch runs outside autograd even on a tensor that requires grad (no
+# derivative, no leaf check): the values change, the history stays as it was.
+_NOT_RECORDED = frozenset({"logical_not_", "logical_and_", "logical_or_", "logical_xor_"})
+
+
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
     `zeros`, `randn` ...) and by every op; calling the class itself is PyTorch's legacy
@@ -660,10 +665,14 @@ class Tensor(_TensorMethods):
             raise_inference_write()
         if self._base is not None and self._view_version != self._version_counter.value:
             self._refresh_view()
-        recording = _grad_enabled() and (
-            self._requires_grad
-            or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-            or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
+        recording = (
+            _grad_enabled()
+            and (
+                self._requires_grad
+                or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+                or (self._base is not None and self._base._requires_grad)  # a no_grad view
+            )
+            and op_name not in _NOT_RECORDED
         )
         if overlap:
             self._check_write_overlap(op_name, recording)
