@@ -868,7 +868,7 @@ class TensorMethods:
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
     ) -> Tensor:
-        """In place: fill with samples from U(a, b), outside autograd (complex: each part
+        """In place: fill with samples from U(a, b), no gradient (complex: each part
         from U(a, b), as PyTorch's). Returns self."""
         if a > b:  # PyTorch's check, before anything is drawn
             raise DomainError(
@@ -882,7 +882,7 @@ class TensorMethods:
     def normal_(
         self, mean: _float = 0.0, std: _float = 1.0, generator: Generator | None = None
     ) -> Tensor:
-        """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
+        """In place: fill with samples from N(mean, std**2), no gradient (complex: mean
         in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
         creation.check_std(std)
         with grad_mode.no_grad():
@@ -891,7 +891,7 @@ class TensorMethods:
         return _fill_with("normal_", self, sample)
 
     def bernoulli_(self, p: _float = 0.5, generator: Generator | None = None) -> Tensor:
-        """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
+        """In place: fill with 1 with probability p, else 0, no gradient. Returns self."""
         creation.check_probability(p)
         with grad_mode.no_grad():
             sample = creation.rand_like(self, generator=generator) < p
