@@ -1,14 +1,17 @@
 """Differential fuzzing against PyTorch, round eight: the machinery around the ops that rounds
 one to seven leave out. The Tensor's Python protocol (int/float/bool/complex/index, format
-specs, tolist, item, len, iteration, `in`, NumPy conversion) and its dtype rules with Python
-and NumPy scalars on either side, in-place ops and `out=` of another dtype, result_type,
-can_cast and promote_types; the nn.Module machinery (random module trees: state dicts and
-their loading, the named_* walks, dtype moves, attribute rules, printing, hooks);
-torch.utils.data (default collation, samplers, datasets, loaders, random_split); and
-nn.utils (gradient clipping, parameter vectors, padded and packed sequences,
-parametrizations). Each case runs one random program on chainrule and on PyTorch and
-compares values, dtype, shape, requires_grad and gradients, or the exception type when
-PyTorch raises (see `check_program`). REGRESSIONS keeps each program this round found, fixed.
+specs, tolist, item, len, iteration, `in`, NumPy conversion and ufuncs, odd operands) and
+its dtype rules with Python and NumPy scalars on either side, in-place methods (casts,
+refusals, leaves, views, expanded tensors) and `out=` (dtype rules, resizing, aliasing,
+tuples, and the functions that had none), result_type, can_cast and promote_types; the
+nn.Module machinery (random module trees: state dicts and their loading, the named_* walks,
+dtype moves, attribute rules, printing; hooks; containers; state dict hooks, extra state,
+deepcopy); torch.utils.data (default collation, samplers, datasets, loaders and their
+argument errors, random_split); and nn.utils (gradient clipping, parameter vectors, padded
+and packed sequences and their misuse, parametrizations). Each case runs one random program
+on chainrule and on PyTorch and compares values, dtype, shape, requires_grad and gradients,
+or the exception type when PyTorch raises (see `check_program`). REGRESSIONS keeps each
+program this round found, fixed.
 
 Seeded: a failure names its case (`pytest -k 'protocol-case_17'`), and
 `python -m tests.test_fuzz_torch_round8 FAMILY START COUNT` runs more cases of a family than
