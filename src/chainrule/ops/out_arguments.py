@@ -32,6 +32,17 @@ from chainrule.ops import composites, elementwise, indexing, linalg, reduction, 
 from chainrule.ops.conversion import write_out
 
 _COMPOSITE = frozenset({"inner", "quantile", "nanquantile"})
+_IN_OUT_DTYPE = frozenset({"logsumexp", "std", "var", "nanmean"})
+
+
+def _wider_float(out: Any, result: Tensor) -> bool:
+    """Whether `out` is a real floating tensor of more bits than the floating `result`."""
+    return (
+        isinstance(out, Tensor)
+        and out.dtype.is_floating_point
+        and result.dtype.is_floating_point
+        and out.dtype.itemsize > result.dtype.itemsize
+    )
 
 
 def _recorded_copy(name: str, result: Tensor, out: Tensor) -> Tensor:
@@ -68,6 +79,9 @@ def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..
         if out is None:
             return function(*args, **kwargs)
         result = function(*args, **kwargs)
+        if name in _IN_OUT_DTYPE and _wider_float(out, result) and args:
+            # (PyTorch's reductions compute in a wider floating out's dtype)
+            result = function(args[0].to(out.dtype), *args[1:], **kwargs)
         if rule == "real" and isinstance(out, Tensor) and out.dtype.is_complex:
             raise DTypeError(f"{name}: a complex out is not implemented for a real result")
         if name in _COMPOSITE and isinstance(out, Tensor) and result.requires_grad:
