@@ -13,9 +13,9 @@ PyTorch 2.13 by trying outs of every dtype:
 - "any": any dtype (logical_not).
 
 std, var, nanmean and logsumexp compute in a wider floating out's dtype, as PyTorch's;
-the others compute in their own and cast. PyTorch writes the out of its composite functions (inner, quantile, nanquantile) with a
-recorded copy, so there an input that requires grad is taken and `out` joins the graph; the
-others refuse it, as `write_out` does.
+the others compute in their own and cast. PyTorch writes the out of its composite functions
+(inner, quantile, nanquantile) with a recorded copy, so there an input that requires grad
+is taken and `out` joins the graph; the others refuse it, as `write_out` does.
 """
 
 from __future__ import annotations
