@@ -117,6 +117,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: the top-level in-place functions", {"ops.inplace"}),
     # torch._foreach_add and the rest: Tensor's methods over a list of tensors.
     ("ops: the multi-tensor (_foreach_*) functions", {"ops.foreach"}),
+    # torch.mm(..., out=) and the other namespace functions whose definitions lack out=.
+    ("ops: out= for the functions that lack it", {"ops.out_arguments"}),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}

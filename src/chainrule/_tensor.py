@@ -82,6 +82,18 @@ _NON_LEAF_GRAD_WARNING = (
 )
 
 
+# The in-place ops PyTorch runs on memory whose elements overlap (an expanded tensor): the
+# shape changes, which write nothing.
+_OVERLAP_ALLOWED = frozenset(
+    {"squeeze_", "unsqueeze_", "transpose_", "swapaxes_", "t_", "as_strided_"}
+)
+
+
+# The in-place ops PyTorch runs outside autograd even on a tensor that requires grad (no
+# derivative, no leaf check): the values change, the history stays as it was.
+_NOT_RECORDED = frozenset({"logical_not_", "logical_and_", "logical_or_", "logical_xor_"})
+
+
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
     `zeros`, `randn` ...) and by every op; calling the class itself is PyTorch's legacy
@@ -545,7 +557,9 @@ class Tensor(_TensorMethods):
             return array.astype(dtype)
         return array.copy() if copy else array
 
-    def __array_wrap__(self, array: Any, context: Any = None, return_scalar: bool = False) -> Any:
+    def __array_wrap__(
+        self, array: Array, context: tuple | None = None, return_scalar: bool = False
+    ) -> Tensor:
         """A NumPy ufunc's result on tensors, as a tensor sharing its memory: `np.exp(t)` is a
         tensor, as in PyTorch (a constant: NumPy's work is outside autograd, and a tensor that
         requires grad is refused by __array__). Boolean results come back as uint8, PyTorch's
@@ -645,23 +659,25 @@ class Tensor(_TensorMethods):
         self._view_kind = kind
 
     # ---- in-place machinery --------------------------------------------------------------
-    def _check_inplace(self, op_name: str, others: tuple = ()) -> bool:
-        """Refuse in-place writes PyTorch refuses; True when the write must be recorded."""
+    def _check_inplace(self, op_name: str, others: tuple = (), overlap: bool = True) -> bool:
+        """Refuse in-place writes PyTorch refuses; True when the write must be recorded.
+        `overlap=False` leaves the check of overlapping memory to the caller, after the op has
+        refused its operands (PyTorch's dtype refusals come first)."""
         if type(self._version_counter) is InferenceVersionCounter and not _inference_mode.get():
             raise_inference_write()
         if self._base is not None and self._view_version != self._version_counter.value:
             self._refresh_view()
-        recording = _grad_enabled() and (
-            self._requires_grad
-            or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-            or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
+        recording = (
+            _grad_enabled()
+            and (
+                self._requires_grad
+                or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+                or (self._base is not None and self._base._requires_grad)  # a no_grad view
+            )
+            and op_name not in _NOT_RECORDED
         )
-        if self._base is not None:
-            self._check_overlap(op_name, recording)
-        elif type(self._array) is self._backend.array_type and 0 in self._array.strides:
-            # (`.data` or `.detach()` of an expanded tensor: its stride-0 layout, not a view;
-            # vmap's per-example arrays have no strides)
-            self._check_overlap(op_name, recording)
+        if overlap:
+            self._check_write_overlap(op_name, recording)
         if recording and self._base is not None:
             self._check_view_write(op_name)
         if recording and self._node is None and self._requires_grad:
@@ -670,6 +686,17 @@ class Tensor(_TensorMethods):
                 "operation."
             )
         return recording
+
+    def _check_write_overlap(self, op_name: str, recording: bool) -> None:
+        """Refuse a write where elements share memory (an expanded tensor), as PyTorch."""
+        if op_name in _OVERLAP_ALLOWED:
+            return
+        if self._base is not None:
+            self._check_overlap(op_name, recording)
+        elif type(self._array) is self._backend.array_type and 0 in self._array.strides:
+            # (`.data` or `.detach()` of an expanded tensor: its stride-0 layout, not a view;
+            # vmap's per-example arrays have no strides)
+            self._check_overlap(op_name, recording)
 
     def _commit_inplace(self, op_name: str, result: Tensor, recording: bool) -> Tensor:
         """Write `result` into this tensor's memory and, if recorded, make it its history."""
@@ -751,12 +778,13 @@ class Tensor(_TensorMethods):
         return copy
 
     def _inplace(self, op_name: str, function: Callable, *args: Any, **kwargs: Any) -> Tensor:
-        recording = self._check_inplace(op_name, args)
+        recording = self._check_inplace(op_name, args, overlap=False)
         if recording:
             result = function(self, *args, **kwargs)
         else:
             with no_grad():
                 result = function(self, *args, **kwargs)
+        self._check_write_overlap(op_name, recording)
         return self._commit_inplace(op_name, result, recording)
 
 

@@ -187,11 +187,13 @@ def pack_padded_sequence(
     """
     sizes = _lengths_list(lengths)
     batch_dim = 0 if batch_first else 1
-    if len(sizes) != input.shape[batch_dim]:
+    if enforce_sorted and len(sizes) != input.shape[batch_dim]:
         raise ShapeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {len(sizes)} "
             f"(batch_size={input.shape[batch_dim]})"
         )
+    if len(sizes) > input.shape[batch_dim]:  # (unsorted: PyTorch's index_select of the
+        raise IndexError("index out of range in self")  # sorted order refuses; fewer pick rows)
     if any(length <= 0 for length in sizes):
         raise ShapeError(
             "Length of all samples has to be greater than 0, but found an element in 'lengths' "

@@ -81,7 +81,35 @@ _PLAIN_NUMBERS = (float, int)
 def _scalar_like(value: float | int, like: Any) -> Any:
     """A 0-d tensor holding a Python number in `like`'s dtype and device."""
     backend = like._backend
+    if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+        value = _wide_int(value)
     return Tensor._from_array(backend.xp.asarray(value, dtype=like._array.dtype), backend)
+
+
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+
+
+def _wide_int(value: int) -> float:
+    """A Python int beyond int64 as PyTorch's scalar: up to 2**64 - 1 it is a uint64 (here, for
+    a floating tensor, its float); beyond, PyTorch's OverflowError."""
+    if value < _INT64_MIN or value > _UINT64_MAX:
+        raise OverflowError(f"Python int too large to convert to a scalar: {value}")
+    return float(value)
+
+
+def _check_wide_ints(x: Any, y: Any) -> None:
+    """A Python int beyond int64 as PyTorch takes it: beyond uint64 too, its OverflowError; in
+    uint64's range (2**63 up to 2**64 - 1) with a bool tensor, refused (PyTorch has no
+    promotion for uint64)."""
+    for number, other in ((x, y), (y, x)):
+        if type(number) is not int or _INT64_MIN <= number <= _INT64_MAX:
+            continue
+        _wide_int(number)
+        if isinstance(other, Tensor) and other._array.dtype.kind == "b":
+            raise DTypeError(
+                "Promotion for uint16, uint32, uint64 types is not supported, attempted to "
+                "promote Bool and UInt64"
+            )
 
 
 def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, Any]:
@@ -96,6 +124,7 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
         return _scalar_like(x, y), y
     else:
         _check_operands(name, x, y)
+        _check_wide_ints(x, y)
     like = x if x_is_tensor else y
     if not isinstance(like, Tensor):
         like = Tensor._from_array(like) if is_array(like) else None
@@ -498,7 +527,11 @@ class DivScalar(MulScalar):
 def _float_and_number(x: Any, c: Any) -> bool:
     """A floating Tensor and a plain Python number (not bool): the scalar ops apply, and the
     number never changes the tensor's dtype."""
-    return type(c) in _PLAIN_NUMBERS and isinstance(x, Tensor) and x._array.dtype.kind in "fV"
+    return (
+        (type(c) is float or type(c) is int and _INT64_MIN <= c <= _INT64_MAX)
+        and isinstance(x, Tensor)
+        and x._array.dtype.kind in "fV"
+    )
 
 
 class Sub(Op):
@@ -3017,8 +3050,11 @@ def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa
         tensor([5.])
     """
     if out is not None:
-        # (a complex input's real magnitudes cast into out; any other keeps its dtype)
+        # (a complex input's real magnitudes cast into a real out, and into a complex out of
+        # the input's own dtype only; any other input keeps its dtype)
         complex_input = isinstance(input, Tensor) and input._array.dtype.kind == "c"
+        if complex_input and isinstance(out, Tensor) and out.dtype.is_complex:
+            return write_out("abs", abs(input).to(input.dtype), out, "same")
         return write_out("abs", abs(input), out, "cast" if complex_input else "same")
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":
@@ -4493,6 +4529,8 @@ def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind in "fV":
         raise DTypeError("bitwise_not: not implemented for floating tensors (use logical_not)")
+    if input._array.dtype.kind == "c":
+        raise DTypeError("bitwise_not: not implemented for complex tensors")
     return _bitwise_not(input)
 
 

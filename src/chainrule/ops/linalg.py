@@ -19,7 +19,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
-from chainrule.backend import Array, dtypes
+from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DomainError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
@@ -32,7 +32,7 @@ from chainrule.ops.autocast import (
 )
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
-from chainrule.ops.conversion import write_outs
+from chainrule.ops.conversion import write_out, write_outs
 from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -433,6 +433,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         sparse_product = _sparse_product(input, other)
         if sparse_product is not None:
             return sparse_product
+        _refuse_numbers(input, other)
     if autocast_active() is not None:
         input, other = autocast_operands(LOWER, input, other)  # noqa: A001
     if isinstance(input, Tensor) and isinstance(other, Tensor):
@@ -452,6 +453,16 @@ def _sparse_product(x: Any, y: Any) -> Tensor | None:
     if getattr(y, "is_sparse", False):
         return y.__rmatmul__(x)
     return None
+
+
+def _refuse_numbers(x: Any, y: Any) -> None:
+    """A product needs two arrays: a number (`x @ 2`) is PyTorch's TypeError, where the
+    broadcasting ops would take it."""
+    for name, operand in (("input", x), ("other", y)):
+        if not isinstance(operand, Tensor) and not is_array(operand):
+            raise TypeError(
+                f"matmul(): argument '{name}' must be Tensor, not {type(operand).__name__}"
+            )
 
 
 def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -1492,7 +1503,13 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
     return named(first - roll(input, -2, axis) * roll(other, -1, axis), "LinalgCrossBackward0")
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+def cross(
+    input: Tensor,  # noqa: A002
+    other: Tensor,
+    dim: int | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
     the first dimension of size 3 in input (with its warning); prefer linalg.cross.
 
@@ -1500,6 +1517,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         input (Tensor): size 3 along `dim`.
         other (Tensor): broadcastable with `input`.
         dim (int, optional): the dimension of the vectors.
+        out (Tensor, optional): write the result here (of its dtype, PyTorch's rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1519,7 +1537,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         if not sized:
             raise ShapeError(f"cross: no dimension of size 3 in input (shape {input.shape})")
         dim = sized[0]
-    return _cross("cross", input, other, dim)
+    result = _cross("cross", input, other, dim)
+    return result if out is None else write_out("cross", result, out, "same")
 
 
 def linalg_cross(

@@ -124,6 +124,12 @@ def _new_filled(
     return creation.batched_like(out, tensor)  # under vmap: per example, as torch
 
 
+def _fill_with(op_name: str, x: Tensor, sample: Tensor) -> Tensor:
+    """Write random draws into x in place, as PyTorch's uniform_ and friends: a leaf that
+    requires grad refuses in grad mode, and x's old history gets a zero gradient."""
+    return x._inplace(op_name, elementwise.copy_from, sample)
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
@@ -937,7 +943,7 @@ class TensorMethods:
     def uniform_(
         self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
     ) -> Tensor:
-        """In place: fill with samples from U(a, b), outside autograd (complex: each part
+        """In place: fill with samples from U(a, b), no gradient (complex: each part
         from U(a, b), as PyTorch's). Returns self."""
         if a > b:  # PyTorch's check, before anything is drawn
             raise DomainError(
@@ -945,23 +951,26 @@ class TensorMethods:
             )
         with grad_mode.no_grad():
             low = complex(a, a) if self.is_complex() else a
-            return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + low)
+            sample = creation.rand_like(self, generator=generator) * (b - a) + low
+        return _fill_with("uniform_", self, sample)
 
     def normal_(
         self, mean: _float = 0.0, std: _float = 1.0, generator: Generator | None = None
     ) -> Tensor:
-        """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
+        """In place: fill with samples from N(mean, std**2), no gradient (complex: mean
         in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
         creation.check_std(std)
         with grad_mode.no_grad():
             centre = complex(mean, mean) if self.is_complex() else mean
-            return self.copy_(creation.randn_like(self, generator=generator) * std + centre)
+            sample = creation.randn_like(self, generator=generator) * std + centre
+        return _fill_with("normal_", self, sample)
 
     def bernoulli_(self, p: _float = 0.5, generator: Generator | None = None) -> Tensor:
-        """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
+        """In place: fill with 1 with probability p, else 0, no gradient. Returns self."""
         creation.check_probability(p)
         with grad_mode.no_grad():
-            return self.copy_(creation.rand_like(self, generator=generator) < p)
+            sample = creation.rand_like(self, generator=generator) < p
+        return _fill_with("bernoulli_", self, sample)
 
     # ---- index_fill, index_copy, masked_scatter, put; apply_, map_; memory facts -------------
     def index_fill(self, dim: _int, index: Tensor, value: Tensor | Number) -> Tensor:

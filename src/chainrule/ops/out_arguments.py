@@ -1,0 +1,259 @@
+"""The `out=` argument for the namespace functions that PyTorch gives one and whose definitions
+do not take it: each name here is the function of the same name wrapped, so that
+`chainrule.mm(a, b, out=c)` computes as `mm(a, b)` and writes the result into `c` by
+PyTorch's rule for that op's `out` dtype (see `conversion.write_out`), resized when its shape
+differs. Tensor methods are untouched (they have no `out`). The rule of each op was read off
+PyTorch 2.13 by trying outs of every dtype:
+
+- "same": out must have the result's dtype (the matrix products, the selections and
+  gathers, reductions to indices or booleans, the predicates, tril/triu, ...);
+- "cast": the result casts into a dtype of its kind or higher (float32 into float16, float64
+  or complex64; never an integer or bool), as elementwise arithmetic;
+- "real": "cast" without complex (std, var, nanmean refuse a complex out);
+- "any": any dtype (logical_not).
+
+std, var, nanmean and logsumexp compute in a wider floating out's dtype, as PyTorch's;
+the others compute in their own and cast. PyTorch writes the out of its composite functions
+(inner, quantile, nanquantile) with a recorded copy, so there an input that requires grad
+is taken and `out` joins the graph; the others refuse it, as `write_out` does.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.errors import DTypeError
+from chainrule.ops import complex as _complex
+from chainrule.ops import composites, elementwise, indexing, linalg, reduction, shape, special
+from chainrule.ops.conversion import write_out
+
+_COMPOSITE = frozenset({"inner", "quantile", "nanquantile"})
+_IN_OUT_DTYPE = frozenset({"logsumexp", "std", "var", "nanmean"})
+
+
+def _wider_float(out: Any, result: Tensor) -> bool:
+    """Whether `out` is a real floating tensor of more bits than the floating `result`."""
+    return (
+        isinstance(out, Tensor)
+        and out.dtype.is_floating_point
+        and result.dtype.is_floating_point
+        and out.dtype.itemsize > result.dtype.itemsize
+    )
+
+
+def _recorded_copy(name: str, result: Tensor, out: Tensor) -> Tensor:
+    """PyTorch's out= of a composite function whose result requires grad: `out` (of the
+    result's dtype) resized to the result's shape, then a recorded copy_ into it."""
+    if out.dtype is not result.dtype:
+        raise DTypeError(
+            f"{name}: Found dtype {out.dtype.name} but expected {result.dtype.name} (out= must "
+            "have the result's dtype)"
+        )
+    if out.shape != result.shape:
+        with no_grad():
+            out.resize_(result.shape)
+    return out.copy_(result)
+
+
+def _documented_out(doc: str) -> str:
+    """`doc` with `out` added to the end of its Args section (at its indentation)."""
+    lines = doc.split("\n")
+    header = next((i for i, line in enumerate(lines) if line.strip() == "Args:"), None)
+    if header is None:
+        return doc
+    indent = lines[header][: len(lines[header]) - len(lines[header].lstrip())] + "    "
+    end = next((i for i in range(header + 1, len(lines)) if not lines[i].strip()), len(lines))
+    entry = f"{indent}out (Tensor, optional): write the result here (PyTorch's out= dtype rule)."
+    return "\n".join(lines[:end] + [entry] + lines[end:])
+
+
+def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..., Any]:
+    """`function` taking PyTorch's keyword-only `out`, written by `rule`."""
+
+    @functools.wraps(function)
+    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        if out is None:
+            return function(*args, **kwargs)
+        result = function(*args, **kwargs)
+        if name in _IN_OUT_DTYPE and _wider_float(out, result) and args:
+            # (PyTorch's reductions compute in a wider floating out's dtype)
+            result = function(args[0].to(out.dtype), *args[1:], **kwargs)
+        if rule == "real" and isinstance(out, Tensor) and out.dtype.is_complex:
+            raise DTypeError(f"{name}: a complex out is not implemented for a real result")
+        if name in _COMPOSITE and isinstance(out, Tensor) and result.requires_grad:
+            return _recorded_copy(name, result, out)
+        return write_out(name, result, out, "cast" if rule == "real" else rule)  # type: ignore[arg-type]
+
+    with_out.__doc__ = _documented_out(function.__doc__ or "")
+    signature = inspect.signature(function)
+    if "out" not in signature.parameters:
+        out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+        parameters = list(signature.parameters.values())
+        position = next(
+            (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+            len(parameters),
+        )
+        parameters.insert(position, out)
+        with_out.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return with_out
+
+
+# Each name PyTorch's: the function of its module, with `out=` by that op's rule.
+stack = _with_out("stack", shape.stack, "cast")
+hstack = _with_out("hstack", shape.hstack, "cast")
+vstack = _with_out("vstack", shape.vstack, "cast")
+dstack = _with_out("dstack", shape.dstack, "cast")
+column_stack = _with_out("column_stack", shape.column_stack, "cast")
+row_stack = _with_out("row_stack", shape.row_stack, "cast")
+mm = _with_out("mm", linalg.mm, "same")
+bmm = _with_out("bmm", linalg.bmm, "same")
+mv = _with_out("mv", linalg.mv, "same")
+dot = _with_out("dot", linalg.dot, "same")
+vdot = _with_out("vdot", linalg.vdot, "same")
+inner = _with_out("inner", linalg.inner, "same")
+outer = _with_out("outer", linalg.outer, "cast")
+ger = _with_out("ger", linalg.ger, "cast")
+addmm = _with_out("addmm", linalg.addmm, "same")
+addmv = _with_out("addmv", linalg.addmv, "same")
+addr = _with_out("addr", linalg.addr, "cast")
+baddbmm = _with_out("baddbmm", linalg.baddbmm, "same")
+addbmm = _with_out("addbmm", linalg.addbmm, "same")
+kron = _with_out("kron", linalg.kron, "cast")
+tril = _with_out("tril", linalg.tril, "same")
+triu = _with_out("triu", linalg.triu, "same")
+diag = _with_out("diag", linalg.diag, "same")
+addcmul = _with_out("addcmul", linalg.addcmul, "cast")
+addcdiv = _with_out("addcdiv", linalg.addcdiv, "cast")
+argmax = _with_out("argmax", reduction.argmax, "same")
+argmin = _with_out("argmin", reduction.argmin, "same")
+amax = _with_out("amax", reduction.amax, "same")
+amin = _with_out("amin", reduction.amin, "same")
+all = _with_out("all", reduction.all, "same")  # noqa: A001 - PyTorch's name
+any = _with_out("any", reduction.any, "same")  # noqa: A001 - PyTorch's name
+logcumsumexp = _with_out("logcumsumexp", reduction.logcumsumexp, "same")
+logsumexp = _with_out("logsumexp", reduction.logsumexp, "cast")
+std = _with_out("std", reduction.std, "real")
+var = _with_out("var", reduction.var, "real")
+nanmean = _with_out("nanmean", reduction.nanmean, "real")
+msort = _with_out("msort", reduction.msort, "same")
+quantile = _with_out("quantile", reduction.quantile, "same")
+nanquantile = _with_out("nanquantile", reduction.nanquantile, "same")
+gather = _with_out("gather", indexing.gather, "same")
+index_select = _with_out("index_select", indexing.index_select, "same")
+masked_select = _with_out("masked_select", indexing.masked_select, "same")
+take_along_dim = _with_out("take_along_dim", indexing.take_along_dim, "same")
+histc = _with_out("histc", indexing.histc, "same")
+renorm = _with_out("renorm", composites.renorm, "same")
+index_copy = _with_out("index_copy", composites.index_copy, "same")
+lerp = _with_out("lerp", elementwise.lerp, "cast")
+nan_to_num = _with_out("nan_to_num", elementwise.nan_to_num, "same")
+logical_not = _with_out("logical_not", elementwise.logical_not, "any")
+xlogy = _with_out("xlogy", elementwise.xlogy, "cast")
+heaviside = _with_out("heaviside", elementwise.heaviside, "same")
+float_power = _with_out("float_power", elementwise.float_power, "same")
+deg2rad = _with_out("deg2rad", elementwise.deg2rad, "cast")
+rad2deg = _with_out("rad2deg", elementwise.rad2deg, "cast")
+angle = _with_out("angle", elementwise.angle, "cast")
+sgn = _with_out("sgn", elementwise.sgn, "same")
+signbit = _with_out("signbit", elementwise.signbit, "same")
+isposinf = _with_out("isposinf", elementwise.isposinf, "same")
+isneginf = _with_out("isneginf", elementwise.isneginf, "same")
+logit = _with_out("logit", elementwise.logit, "cast")
+nextafter = _with_out("nextafter", elementwise.nextafter, "cast")
+ldexp = _with_out("ldexp", elementwise.ldexp, "same")
+polar = _with_out("polar", elementwise.polar, "same")
+nonzero = _with_out("nonzero", elementwise.nonzero, "same")
+bitwise_not = _with_out("bitwise_not", elementwise.bitwise_not, "same")
+complex = _with_out("complex", _complex.complex, "same")  # noqa: A001 - PyTorch's name
+conj_physical = _with_out("conj_physical", _complex.conj_physical, "same")
+i0 = _with_out("i0", special.i0, "cast")
+lgamma = _with_out("lgamma", special.lgamma, "cast")
+digamma = _with_out("digamma", special.digamma, "cast")
+erfinv = _with_out("erfinv", special.erfinv, "cast")
+polygamma = _with_out("polygamma", special.polygamma, "cast")
+mvlgamma = _with_out("mvlgamma", special.mvlgamma, "cast")
+igamma = _with_out("igamma", special.gammainc, "cast")
+igammac = _with_out("igammac", special.gammaincc, "cast")
+
+__all__ = [
+    "addbmm",
+    "addcdiv",
+    "addcmul",
+    "addmm",
+    "addmv",
+    "addr",
+    "all",
+    "amax",
+    "amin",
+    "angle",
+    "any",
+    "argmax",
+    "argmin",
+    "baddbmm",
+    "bitwise_not",
+    "bmm",
+    "column_stack",
+    "complex",
+    "conj_physical",
+    "deg2rad",
+    "diag",
+    "digamma",
+    "dot",
+    "dstack",
+    "erfinv",
+    "float_power",
+    "gather",
+    "ger",
+    "heaviside",
+    "histc",
+    "hstack",
+    "i0",
+    "igamma",
+    "igammac",
+    "index_copy",
+    "index_select",
+    "inner",
+    "isneginf",
+    "isposinf",
+    "kron",
+    "ldexp",
+    "lerp",
+    "lgamma",
+    "logcumsumexp",
+    "logical_not",
+    "logit",
+    "logsumexp",
+    "masked_select",
+    "mm",
+    "msort",
+    "mv",
+    "mvlgamma",
+    "nan_to_num",
+    "nanmean",
+    "nanquantile",
+    "nextafter",
+    "nonzero",
+    "outer",
+    "polar",
+    "polygamma",
+    "quantile",
+    "rad2deg",
+    "renorm",
+    "row_stack",
+    "sgn",
+    "signbit",
+    "stack",
+    "std",
+    "take_along_dim",
+    "tril",
+    "triu",
+    "var",
+    "vdot",
+    "vstack",
+    "xlogy",
+]
