@@ -412,6 +412,34 @@ def test_std_gradient_is_zero_at_zero_variance(length, value):
     assert (x.grad.numpy() == 0).all()
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_prod_of_everything_with_two_zeros_and_a_nan_differentiates_as_torch(create_graph):
+    """Two zeros in a full product: PyTorch's gradient is exactly 0 (even beside a nan) when it
+    is not differentiated again, the exclusive products (nan there) when it is; the second
+    derivative stays exact."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([0.0, 0.0, 1.0, 0.5, float("nan"), 1.0, 0.5, -2.0], requires_grad=True)
+        (grad,) = lib.autograd.grad(x.reshape(2, 2, 2).prod(), x, create_graph=create_graph)
+        y = lib.tensor([0.0, 0.0, 1.0, 0.5], requires_grad=True)
+        (first,) = lib.autograd.grad(y.prod(), y, create_graph=True)
+        (second,) = lib.autograd.grad(first.sum(), y)
+        results.append((np.nan_to_num(grad.detach().numpy(), nan=7.0).tolist(), second.tolist()))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("values", [[1.0], [2.0 + 1.0j, 2.0 + 1.0j]], ids=["one", "equal"])
+def test_complex_std_gradient_is_zero_at_zero_spread(values):
+    """A complex std of zero spread has a zero gradient, as the real std's and PyTorch's (it
+    was nan: the square root of the parts' summed variances at 0)."""
+    grads = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(values, dtype=lib.complex64, requires_grad=True)
+        (grad,) = lib.autograd.grad(lib.std(x, correction=0), x)
+        grads.append(grad.tolist())
+    assert grads[0] == grads[1] == [0j] * len(values)
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch warns that dof <= 0
 def test_var_with_no_degrees_of_freedom_follows_torch():
     x, t = pair([1.0, 2.0])

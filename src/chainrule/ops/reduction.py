@@ -565,7 +565,12 @@ class Prod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
         out = in_c_order(x.prod(axis=axis, keepdims=keepdim, dtype=_kept_dtype(x)))
-        ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=bool((x == 0).any()))
+        zeros = x == 0
+        has_zero = bool(zeros.any())
+        # the product of everything with two zeros or more: its gradient is 0
+        several_zeros = has_zero and axis is None and int(zeros.sum()) > 1
+        ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=has_zero)
+        ctx.save(several_zeros=several_zeros)
         return out
 
     @staticmethod
@@ -578,6 +583,9 @@ class Prod(Op):
         x = ctx.x
         if not ctx.has_zero:
             return (g * (restore_dims(ctx.out, shape, axes, ctx.keepdim) / x),)
+        if ctx.several_zeros and not (is_grad_enabled() or _has_tangent(x, g)):  # zeros when
+            # not differentiated again, as PyTorch (the exclusive products: nan beside a nan)
+            return (_wrap(ctx.xp.zeros(shape, dtype=ctx.input_meta[0][1].numpy)),)
         if ctx.axis is None:
             others = reshape(_exclusive_products(reshape(x, (-1,)), 0), shape)
         else:
@@ -1305,7 +1313,9 @@ def _statistic(
             apply(Var, (part,), axes, keepdim, dof, whole) for part in (real(input), imag(input))
         ]
         spread = parts[0] + parts[1]
-        spread = spread if op is Var else spread.sqrt()
+        if op is not Var:  # the root, with Std's zero gradient where it is 0 (not 0 * inf)
+            zero = spread.detach() == 0
+            spread = where(zero, 0.0, where(zero, 1.0, spread).sqrt())
         return named(spread, op.node_name())  # one node in PyTorch
     _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     return apply(op, (input,), axes, keepdim, dof, whole)
