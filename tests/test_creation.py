@@ -291,6 +291,25 @@ def test_logspace_in_an_integer_dtype(dtype, bounds):
     same_tensor(chainrule.logspace(*bounds, dtype=getattr(chainrule, dtype)), expected)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "float16"])
+@pytest.mark.parametrize(
+    "value",
+    [np.float16(-0.5), np.float64(2.7), np.int64(-1), np.bool_(True), np.uint8(200)]
+    + [np.float32(300.0)],
+    ids=repr,
+)
+def test_full_with_a_numpy_scalar_converts_it_as_torch(dtype, value):
+    """A NumPy scalar fills as the number it holds: np.float16(-0.5) into uint8 overflows as
+    -0.5 does (it filled zeros), np.int64(-1) wraps to 255."""
+    try:
+        expected = torch.full((2,), value, dtype=getattr(torch, dtype))
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            chainrule.full((2,), value, dtype=getattr(chainrule, dtype))
+        return
+    same_tensor(chainrule.full((2,), value, dtype=getattr(chainrule, dtype)), expected)
+
+
 def test_arange_with_a_zero_step_is_a_shape_error():
     with pytest.raises(ShapeError):
         chainrule.arange(0, 5, 0)

@@ -367,6 +367,21 @@ def test_pad_keeps_the_dtype_and_casts_the_value():
     assert chainrule.pad(chainrule.tensor(1.0), ()).shape == ()
 
 
+@pytest.mark.parametrize(
+    "widths", [(-2, 1, -1, -1), (-1, 0), (-1, 1), (-2, 2), (0, -2), (1, -2), (0, 0, -2, 1)]
+)
+def test_constant_pad_cuts_negative_widths_before_padding_as_torch(widths):
+    """PyTorch narrows by the negative widths first: (-2, 2) on a dimension of 1 is refused
+    though the padded size would be 1 (chainrule padded it)."""
+    results = []
+    for lib in (chainrule, torch):
+        try:
+            results.append(tuple(lib.nn.functional.pad(lib.ones(4, 2, 1), widths).shape))
+        except RuntimeError as error:
+            results.append("narrow(): length must be non-negative" in str(error))
+    assert results[0] == results[1]
+
+
 def test_pad_errors():
     x = chainrule.zeros(2, 3)
     with pytest.raises(ShapeError, match="divisible by 2"):
@@ -377,8 +392,8 @@ def test_pad_errors():
         chainrule.pad(x, (3, 1), mode="reflect")
     with pytest.raises(ShapeError, match="wrapping around more than once"):
         chainrule.pad(x, (4, 0), mode="circular")
-    with pytest.raises(ShapeError, match="negative output size"):
-        chainrule.pad(x, (-2, -2))
+    with pytest.raises(ShapeError, match="narrow\\(\\): length must be non-negative"):
+        chainrule.pad(x, (-2, -2))  # PyTorch's words: it cuts the negative widths off first
     with pytest.raises(ValueError, match="doesn't take in value"):
         chainrule.pad(x, (1, 1), mode="reflect", value=1.0)
     with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):

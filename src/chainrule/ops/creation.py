@@ -297,6 +297,8 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     and -1 wraps into an unsigned dtype (fill_(-1) on uint8 is 255); a float truncates into
     an integer dtype; a finite float beyond a floating dtype's range overflows too, and so
     does a complex number with an imaginary part into a real dtype."""
+    if is_numpy_scalar(value):  # np.float16(-0.5) converts as the number it holds
+        value = value.item()
     if isinstance(value, complex) and dtype.category in (dtypes.INTEGER, dtypes.FLOATING):
         if value.imag != 0:
             raise DomainError(

@@ -2592,6 +2592,12 @@ def pad(
                 f"batch size and other non-zero dimensions for input, but got: {list(shape)}"
             )
     for dim, ((before, after), size) in enumerate(zip(widths, shape)):
+        if mode == "constant" and size + min(before, 0) + min(after, 0) < 0:
+            # PyTorch cuts the negative widths off first (a narrow), then pads
+            raise ShapeError(
+                f"pad: narrow(): length must be non-negative. (dimension {dim} of size {size} "
+                f"cut by padding {before} and {after}; input shape {shape})"
+            )
         if size + before + after < 0:
             raise ShapeError(
                 f"pad: The input size {size}, plus negative padding {before} and {after} "
