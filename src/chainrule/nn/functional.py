@@ -100,6 +100,7 @@ from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import bmm as _bmm
+from chainrule.ops.linalg import distance_norm as _distance_norm
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linalg import tril as _tril
 from chainrule.ops.linear import linear
@@ -3351,7 +3352,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
     rows = input.shape[0]
     first, second = _triu_indices(rows, rows, 1, device=input.device)
-    return _named(norm(input[first] - input[second], p, -1), "PdistBackward0")
+    return _named(_distance_norm(input[first] - input[second], p), "PdistBackward0")
 
 
 def gumbel_softmax(

@@ -2569,11 +2569,18 @@ def cdist(
     if p == 2 and by_product:
         return named(_euclidean_by_product(x1, x2), "ViewBackward0")
     difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
+    return named(distance_norm(difference, p), "CdistBackward0")
+
+
+def distance_norm(difference: Tensor, p: float) -> Tensor:
+    """The p-norm over the last dimension with the derivatives PyTorch's cdist and pdist share
+    (and vector_norm does not): for p = inf the full gradient to every tied coordinate, for
+    p = 0 a zero gradient rather than none."""
     if p == math.inf:
-        return named(_largest_coordinate(difference), "CdistBackward0")
+        return _largest_coordinate(difference)
     if p == 0:
-        return named(_nonzero_count(difference), "CdistBackward0")
-    return named(_vector_norm(difference, p, -1), "CdistBackward0")
+        return _nonzero_count(difference)
+    return _vector_norm(difference, p, -1)
 
 
 def _euclidean_by_product(x1: Any, x2: Any) -> Any:
