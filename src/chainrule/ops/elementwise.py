@@ -901,12 +901,16 @@ class Pow(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
+            # Where the exponent is 0 the gradient is a positive 0 whatever g's sign, as
+            # PyTorch's pow_backward masks after multiplying (g * 0 would print -0.).
             exponent = _constant_exponent(ctx.y)
             if exponent is None:
-                local = _pow_base_derivative(ctx.x, ctx.y)
+                grad = where(ctx.y == 0, 0.0, g * _pow_base_derivative(ctx.x, ctx.y))
+            elif exponent == 0:
+                grad = zeros_like(g)
             else:
-                local = _scalar_pow_derivative(ctx.x, exponent)
-            grad_x = unbroadcast(g * local, ctx.input_meta[0][0])
+                grad = g * _scalar_pow_derivative(ctx.x, exponent)
+            grad_x = unbroadcast(grad, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
             local = _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
             grad_y = unbroadcast(g * local, ctx.input_meta[1][0])
@@ -2429,7 +2433,7 @@ class Sinc(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         x, out = ctx.x, ctx.out
         slope = (cos(math.pi * x) - out) / x  # 0/0 at 0, masked: torch's nan one order up
-        return (g * where(x == 0, 0.0, slope),)
+        return (where(x == 0, 0.0, g * slope),)  # +0 at 0 whatever g's sign, as PyTorch
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
