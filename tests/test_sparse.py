@@ -179,6 +179,9 @@ PRODUCTS = {
     "matmul (vector)": lambda lib, s, d: lib.matmul(s, d[:, 0]),
     "addmm": lambda lib, s, d: lib.addmm(lib.ones(2, 2), s, d, beta=0.5),
     "dense @ sparse": lambda lib, s, d: lib.mm(d.t(), s.t()),
+    "mv": lambda lib, s, d: lib.mv(s, d[:, 0]),
+    "Tensor.mv": lambda lib, s, d: s.mv(d[:, 1]),
+    "vector @ sparse": lambda lib, s, d: d[:2, 0] @ s,
 }
 
 
@@ -199,6 +202,36 @@ def test_products_and_their_gradients_equal_pytorchs_sparse_kernels(product):
     assert_same(*results)
     assert_same(values[chainrule].grad, values[torch].grad)
     assert_same(dense[chainrule].grad, dense[torch].grad)
+
+
+CSR_PRODUCTS = {
+    "matmul": lambda lib, s, d: lib.matmul(s, d),
+    "mm": lambda lib, s, d: lib.mm(s, d),
+    "mv": lambda lib, s, d: lib.mv(s, d[:, 0]),
+    "addmm": lambda lib, s, d: lib.addmm(lib.ones(2, 1, dtype=d.dtype), s, d[:, :1]),
+    "vector @ csr": lambda lib, s, d: d[:2, 0] @ s,
+}
+
+
+@pytest.mark.parametrize("product", CSR_PRODUCTS.values(), ids=CSR_PRODUCTS)
+def test_a_csr_operator_multiplies_through_the_functional_forms_as_pytorch(product):
+    """Krylov and graph code call torch.mv / torch.mm / torch.matmul on a CSR matrix (whose
+    is_sparse is False in PyTorch too), not only its @ operator."""
+    dense = np.random.default_rng(1).standard_normal((3, 2))
+    results, grads = [], []
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            csr = lib.sparse_coo_tensor(lib.tensor(INDICES), lib.tensor(VALUES), (2, 3))
+            csr = csr.double().to_sparse_csr()
+        operand = lib.tensor(dense, requires_grad=True)
+        result = product(lib, csr, operand)
+        weights = np.arange(1.0, 1.0 + result.numel()).reshape(tuple(result.shape))
+        (result * lib.tensor(weights)).sum().backward()
+        results.append(result)
+        grads.append(operand.grad)
+    assert_same(*results)
+    assert_same(*grads)
 
 
 def test_a_product_of_two_sparse_matrices_is_pytorchs_sparse_product():

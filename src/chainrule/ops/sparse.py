@@ -1004,11 +1004,13 @@ def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 
 def dense_sparse_matmul(dense: Tensor, sparse: SparseTensor) -> Tensor:
-    """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T."""
-    if dense.ndim != 2:
+    """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T; a vector (n,) gives sparse^T @ it."""
+    if dense.ndim not in (1, 2):
         raise _unsupported(f"a {dense.ndim}-D dense tensor times a sparse one")
     if isinstance(sparse, SparseCsrTensor):  # its transpose is CSC: go through the COO form
         sparse = sparse.to_sparse_coo()
+    if dense.ndim == 1:
+        return sparse_matmul(sparse.t(), dense)
     return sparse_matmul(sparse.t(), dense.t()).t().contiguous()
 
 
