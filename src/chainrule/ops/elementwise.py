@@ -2660,7 +2660,10 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
         if out is not None:
             return write_out(name, function(input), out)
         x = input if isinstance(input, Tensor) else tensor_of(input)
-        kind = x._array.dtype.kind
+        try:
+            kind = x._array.dtype.kind
+        except NotImplementedError:  # a sparse tensor (ops/sparse.py, a layer above) has none
+            return x._map_zero_preserving(name, function)
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
             return apply(op, (x,))
         if kind == "c":
