@@ -955,6 +955,15 @@ def test_pdist_gradients_follow_torchs_cdist_conventions_at_ties_and_zero_distan
     close(x.grad, tx.grad)
 
 
+def test_pdist_refuses_negative_orders_and_integer_points_as_torch():
+    with pytest.raises(RuntimeError, match="pdist only supports non-negative p values"):
+        F.pdist(chainrule.ones(3, 2), p=-1)
+    with pytest.raises(RuntimeError, match="pdist only supports floating-point dtypes"):
+        F.pdist(chainrule.ones(3, 2, dtype=chainrule.int64))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        TF.pdist(torch.ones(3, 2), p=-1)
+
+
 def test_gumbel_softmax_samples_are_distributions_and_hard_ones_pass_soft_gradients():
     chainrule.manual_seed(0)
     logits = mine(np.log([[0.7, 0.2, 0.1]]).repeat(4000, 0), requires_grad=True)

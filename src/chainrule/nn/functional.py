@@ -3350,6 +3350,10 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     _refuse_complex("pdist", input)
     if input.ndim != 2:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"pdist only supports floating-point dtypes, got {input.dtype.name}")
+    if p < 0:
+        raise DomainError(f"pdist only supports non-negative p values, got {p}")
     rows = input.shape[0]
     first, second = _triu_indices(rows, rows, 1, device=input.device)
     return _named(_distance_norm(input[first] - input[second], p), "PdistBackward0")
