@@ -344,7 +344,10 @@ def test_a_product_of_mismatched_dtypes_or_shapes_is_refused():
         chainrule.sparse.mm(ours, chainrule.ones(4, 2))
 
 
-ZERO_PRESERVING = "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf".split()
+ZERO_PRESERVING = (
+    "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf abs square sign floor ceil "
+    "trunc".split()
+)
 
 
 @pytest.mark.parametrize("name", ZERO_PRESERVING)
@@ -358,6 +361,11 @@ def test_unary_functions_with_f0_zero_map_the_stored_values_as_pytorch(name, lay
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ours, theirs = ours.coalesce().to_sparse_csr(), theirs.coalesce().to_sparse_csr()
+        if name == "square":  # PyTorch has no CSR square
+            for lib, operand in ((chainrule, ours), (torch, theirs)):
+                with pytest.raises(RuntimeError, match="unsupported tensor layout: SparseCsr"):
+                    lib.square(operand)
+            return
     result, expected = getattr(chainrule, name)(ours), getattr(torch, name)(theirs)
     assert result.layout is getattr(chainrule, f"sparse_{layout}")
     if layout == "coo":
@@ -373,6 +381,9 @@ def test_unary_functions_without_a_sparse_kernel_are_refused_naming_them():
     for name in ("cos", "exp", "sigmoid"):
         with pytest.raises(NotImplementedError, match=f"{name}: not implemented for sparse"):
             getattr(chainrule, name)(ours)
+    for name in ("abs", "floor"):  # a dense tensor's own refusal still reaches the caller
+        with pytest.raises(TypeError, match="bool"):
+            getattr(chainrule, name)(chainrule.tensor([True, False]))
 
 
 def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():

@@ -2651,6 +2651,16 @@ def with_sections(doc: str | None, args: str, returns: str, call: str, result: s
     )
 
 
+def _on_sparse(name: str, input: Any, function: Callable) -> Tensor:  # noqa: A002
+    """Called while handling the NotImplementedError a sparse tensor (ops/sparse.py, a layer
+    above) raises when asked for its array: `function` of its stored values where f(0) = 0,
+    as PyTorch's sparse kernels. Any other input re-raises the error being handled."""
+    mapper = getattr(input, "_map_zero_preserving", None)
+    if mapper is None:
+        raise  # noqa: PLE0704 - re-raise the caller's active exception
+    return mapper(name, function)
+
+
 def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], Tensor]:
     """The public function for a unary op on floating input (integers promote to float32). Its
     docstring is the op's (the formula and derivative) with PyTorch's sections, the example
@@ -2662,8 +2672,8 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
         x = input if isinstance(input, Tensor) else tensor_of(input)
         try:
             kind = x._array.dtype.kind
-        except NotImplementedError:  # a sparse tensor (ops/sparse.py, a layer above) has none
-            return x._map_zero_preserving(name, function)
+        except NotImplementedError:  # a sparse tensor has no array
+            return _on_sparse(name, x, function)
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
             return apply(op, (x,))
         if kind == "c":
@@ -3025,7 +3035,10 @@ def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa
         # (a complex input's real magnitudes cast into out; any other keeps its dtype)
         complex_input = isinstance(input, Tensor) and input._array.dtype.kind == "c"
         return write_out("abs", abs(input), out, "cast" if complex_input else "same")
-    input = _refuse_bool("abs", input)  # noqa: A001
+    try:
+        input = _refuse_bool("abs", input)  # noqa: A001
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("abs", input, abs)
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
     return apply(Abs, (input,))
@@ -3148,7 +3161,11 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if out is not None:
         return write_out("sign", sign(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind == "c":
+    try:
+        kind = input._array.dtype.kind
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("sign", input, sign)
+    if kind == "c":
         raise DTypeError(
             "sign: Unlike NumPy, torch.sign is not intended to support complex numbers. "
             "Please use sgn instead."
@@ -3199,7 +3216,11 @@ def square(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # n
     if out is not None:
         return write_out("square", square(input), out, "cast")
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind == "b":
+    try:
+        kind = input._array.dtype.kind
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("square", input, square)
+    if kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
     return apply(Square if input._array.dtype.kind != "c" else complex_variant(Square), (input,))
 
@@ -3232,7 +3253,10 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         if out is not None:
             return write_out(name, function(input), out, "same")
-        input = _refuse_bool(name, input)  # noqa: A001
+        try:
+            input = _refuse_bool(name, input)  # noqa: A001
+        except NotImplementedError:  # a sparse tensor has no array
+            return _on_sparse(name, input, function)
         refuse_complex(name, input)
         if input._array.dtype.kind not in "fV":
             return input.clone()

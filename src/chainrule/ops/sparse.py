@@ -78,7 +78,8 @@ def _reads_structure(tensor: Tensor) -> None:
 
 
 _ZERO_PRESERVING = frozenset(
-    "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf".split()
+    "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf abs square sign floor ceil "
+    "trunc".split()
 )  # the unary functions with f(0) = 0 that PyTorch runs on a sparse tensor's values
 
 
@@ -752,7 +753,10 @@ class SparseCsrTensor(SparseTensor):
         return SparseCsrTensor._from_parts(self._crow, self._col, values, self._sparse_size)
 
     def _map_zero_preserving(self, name: str, function: Any) -> SparseCsrTensor:
-        """As a COO tensor's, on the values as they are: a CSR tensor has no repeated entries."""
+        """As a COO tensor's, on the values as they are: a CSR tensor has no repeated entries.
+        PyTorch's square (a pow underneath) has no CSR kernel."""
+        if name == "square":
+            raise RuntimeError("unsupported tensor layout: SparseCsr")
         if name not in _ZERO_PRESERVING:
             raise _unsupported(name)
         return self._with_values(function(self._sparse_values))
