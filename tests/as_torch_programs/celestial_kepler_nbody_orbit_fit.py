@@ -1,7 +1,7 @@
 """Celestial mechanics as astronomy code writes it in PyTorch: Kepler's equation M = E - e sin E
 solved by Newton's method inside a `torch.autograd.Function` whose backward is the implicit-
 function derivative (dE/dM = 1 / (1 - e cos E), dE/de = sin E / (1 - e cos E)), verified by
-`torch.autograd.gradcheck` and `gradgradcheck`-free comparison with unrolled Newton; an
+`torch.autograd.gradcheck` and against autograd through the unrolled Newton iteration; an
 N-body leapfrog (kick-drift-kick) with Plummer-softened forces from `torch.cdist` and energy
 drift monitored; an orbit (e, period, phase, amplitude) fitted to radial velocities by
 Gauss-Newton with `torch.autograd.functional.jacobian(vectorize=True)` and `torch.linalg.lstsq`

@@ -34,7 +34,8 @@ def matern1(h, sill, length):
     """Matern nu=1: sill * (h/l) K1(h/l) * 2^{1-nu}/Gamma(nu); equals sill at h = 0."""
     scaled = h / length
     safe = torch.where(scaled > 0, scaled, torch.ones_like(scaled))
-    norm = math.exp(math.log(2.0) * 0.0 - torch.special.gammaln(torch.tensor(1.0, dtype=DT)).item())
+    nu = torch.tensor(1.0, dtype=DT)
+    norm = 2 ** (1 - nu) / torch.exp(torch.special.gammaln(nu))
     value = norm * safe * torch.special.modified_bessel_k1(safe)
     return sill * torch.where(scaled > 0, value, torch.ones_like(value))
 
