@@ -797,6 +797,29 @@ def test_pow_exponent_gradient_at_zero_base_matches_torch():
         assert_same_tensor(mine, reference)
 
 
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda lib, x: x**0,
+        lambda lib, x: x**0.0,
+        lambda lib, x: x ** lib.tensor([0.0, 0.0, 2.0], dtype=lib.float64),
+        lambda lib, x: lib.sinc(x),
+    ],
+    ids=["pow 0", "pow 0.0", "pow tensor", "sinc"],
+)
+def test_masked_derivatives_are_positive_zeros_whatever_the_cotangents_sign(function):
+    """PyTorch masks pow's base derivative where the exponent is 0, and sinc's at x = 0, after
+    multiplying by the cotangent: a negative cotangent still gives +0 there (a printed
+    gradient reads 0., not -0.)."""
+    values, cotangent = [-2.0, 0.0, 3.0], [-1.0, -1.0, -1.0]
+    x = chainrule.tensor(values, dtype=chainrule.float64, requires_grad=True)
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (grad,) = chainrule.autograd.grad(function(chainrule, x), x, chainrule.tensor(cotangent))
+    (expected,) = torch.autograd.grad(function(torch, tx), tx, torch.tensor(cotangent))
+    np.testing.assert_array_equal(grad.numpy(), expected.numpy())
+    np.testing.assert_array_equal(np.signbit(grad.numpy()), np.signbit(expected.numpy()))
+
+
 def test_fill_and_copy_on_non_leaf_rewrite_history_like_torch():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = x * 3

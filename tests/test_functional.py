@@ -982,6 +982,28 @@ def test_pdist_matches_torch(p):
     close(F.pdist(mine(x), p), TF.pdist(theirs(x), p))
 
 
+@pytest.mark.parametrize("p", [float("inf"), 0.0, 2.0, 0.5])
+def test_pdist_gradients_follow_torchs_cdist_conventions_at_ties_and_zero_distances(p):
+    """PyTorch's pdist, like its cdist, gives the whole gradient to every coordinate tied for
+    the largest difference under p = inf (vector_norm would split it), and a zero gradient
+    (not an unreached input) under p = 0; identical rows contribute 0, never nan."""
+    points = np.array([[0.0, 0.0], [0.0, 0.5], [1.0, 1.0], [2.0, 1.5], [0.0, 0.0]])
+    weights = np.arange(1.0, 11.0)
+    x, tx = mine(points, requires_grad=True), theirs(points, requires_grad=True)
+    (F.pdist(x, p) * mine(weights)).sum().backward()
+    (TF.pdist(tx, p) * theirs(weights)).sum().backward()
+    close(x.grad, tx.grad)
+
+
+def test_pdist_refuses_negative_orders_and_integer_points_as_torch():
+    with pytest.raises(RuntimeError, match="pdist only supports non-negative p values"):
+        F.pdist(chainrule.ones(3, 2), p=-1)
+    with pytest.raises(RuntimeError, match="pdist only supports floating-point dtypes"):
+        F.pdist(chainrule.ones(3, 2, dtype=chainrule.int64))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        TF.pdist(torch.ones(3, 2), p=-1)
+
+
 def test_gumbel_softmax_samples_are_distributions_and_hard_ones_pass_soft_gradients():
     chainrule.manual_seed(0)
     logits = mine(np.log([[0.7, 0.2, 0.1]]).repeat(4000, 0), requires_grad=True)

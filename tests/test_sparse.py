@@ -179,6 +179,9 @@ PRODUCTS = {
     "matmul (vector)": lambda lib, s, d: lib.matmul(s, d[:, 0]),
     "addmm": lambda lib, s, d: lib.addmm(lib.ones(2, 2), s, d, beta=0.5),
     "dense @ sparse": lambda lib, s, d: lib.mm(d.t(), s.t()),
+    "mv": lambda lib, s, d: lib.mv(s, d[:, 0]),
+    "Tensor.mv": lambda lib, s, d: s.mv(d[:, 1]),
+    "vector @ sparse": lambda lib, s, d: d[:2, 0] @ s,
 }
 
 
@@ -199,6 +202,36 @@ def test_products_and_their_gradients_equal_pytorchs_sparse_kernels(product):
     assert_same(*results)
     assert_same(values[chainrule].grad, values[torch].grad)
     assert_same(dense[chainrule].grad, dense[torch].grad)
+
+
+CSR_PRODUCTS = {
+    "matmul": lambda lib, s, d: lib.matmul(s, d),
+    "mm": lambda lib, s, d: lib.mm(s, d),
+    "mv": lambda lib, s, d: lib.mv(s, d[:, 0]),
+    "addmm": lambda lib, s, d: lib.addmm(lib.ones(2, 1, dtype=d.dtype), s, d[:, :1]),
+    "vector @ csr": lambda lib, s, d: d[:2, 0] @ s,
+}
+
+
+@pytest.mark.parametrize("product", CSR_PRODUCTS.values(), ids=CSR_PRODUCTS)
+def test_a_csr_operator_multiplies_through_the_functional_forms_as_pytorch(product):
+    """Krylov and graph code call torch.mv / torch.mm / torch.matmul on a CSR matrix (whose
+    is_sparse is False in PyTorch too), not only its @ operator."""
+    dense = np.random.default_rng(1).standard_normal((3, 2))
+    results, grads = [], []
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            csr = lib.sparse_coo_tensor(lib.tensor(INDICES), lib.tensor(VALUES), (2, 3))
+            csr = csr.double().to_sparse_csr()
+        operand = lib.tensor(dense, requires_grad=True)
+        result = product(lib, csr, operand)
+        weights = np.arange(1.0, 1.0 + result.numel()).reshape(tuple(result.shape))
+        (result * lib.tensor(weights)).sum().backward()
+        results.append(result)
+        grads.append(operand.grad)
+    assert_same(*results)
+    assert_same(*grads)
 
 
 def test_a_product_of_two_sparse_matrices_is_pytorchs_sparse_product():
@@ -311,14 +344,56 @@ def test_a_product_of_mismatched_dtypes_or_shapes_is_refused():
         chainrule.sparse.mm(ours, chainrule.ones(4, 2))
 
 
+ZERO_PRESERVING = (
+    "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf abs square sign floor ceil "
+    "trunc".split()
+)
+
+
+@pytest.mark.parametrize("name", ZERO_PRESERVING)
+@pytest.mark.parametrize("layout", ["coo", "csr"])
+def test_unary_functions_with_f0_zero_map_the_stored_values_as_pytorch(name, layout):
+    """torch.sin(sparse) and its kin (f(0) = 0) run on the stored values; a COO tensor's
+    repeated entries are summed first, so the result is coalesced, as PyTorch's. Function and
+    method forms alike."""
+    ours, theirs = both(values=[0.3, -0.4, 0.5, 0.2], dtype="float64")
+    if layout == "csr":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours, theirs = ours.coalesce().to_sparse_csr(), theirs.coalesce().to_sparse_csr()
+        if name == "square":  # PyTorch has no CSR square
+            for lib, operand in ((chainrule, ours), (torch, theirs)):
+                with pytest.raises(RuntimeError, match="unsupported tensor layout: SparseCsr"):
+                    lib.square(operand)
+            return
+    result, expected = getattr(chainrule, name)(ours), getattr(torch, name)(theirs)
+    assert result.layout is getattr(chainrule, f"sparse_{layout}")
+    if layout == "coo":
+        assert_same(result, expected)
+    np.testing.assert_allclose(result.to_dense().numpy(), expected.to_dense().numpy())
+    np.testing.assert_allclose(
+        getattr(ours, name)().to_dense().numpy(), expected.to_dense().numpy()
+    )
+
+
+def test_unary_functions_without_a_sparse_kernel_are_refused_naming_them():
+    ours, _ = both()
+    for name in ("cos", "exp", "sigmoid"):
+        with pytest.raises(NotImplementedError, match=f"{name}: not implemented for sparse"):
+            getattr(chainrule, name)(ours)
+    for name in ("abs", "floor"):  # a dense tensor's own refusal still reaches the caller
+        with pytest.raises(TypeError, match="bool"):
+            getattr(chainrule, name)(chainrule.tensor([True, False]))
+
+
 def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():
     ours, _ = both()
     with pytest.raises(NotImplementedError, match="relu: not implemented for sparse_coo"):
         chainrule.relu(ours)
     with pytest.raises(NotImplementedError, match="cat: not implemented for sparse_coo"):
         chainrule.cat([ours, ours])
-    with pytest.raises(NotImplementedError, match="sin: not implemented for sparse_coo"):
-        ours.sin()
+    with pytest.raises(NotImplementedError, match="cos: not implemented for sparse_coo"):
+        ours.cos()
     with pytest.raises(NotImplementedError, match="to_dense"):
         chainrule.ones(2, 3) - ours
 

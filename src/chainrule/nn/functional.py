@@ -101,6 +101,7 @@ from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import bmm as _bmm
+from chainrule.ops.linalg import distance_norm as _distance_norm
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linalg import tril as _tril
 from chainrule.ops.linear import linear
@@ -3358,9 +3359,13 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     _refuse_complex("pdist", input)
     if input.ndim != 2:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"pdist only supports floating-point dtypes, got {input.dtype.name}")
+    if p < 0:
+        raise DomainError(f"pdist only supports non-negative p values, got {p}")
     rows = input.shape[0]
     first, second = _triu_indices(rows, rows, 1, device=input.device)
-    return _named(norm(input[first] - input[second], p, -1), "PdistBackward0")
+    return _named(_distance_norm(input[first] - input[second], p), "PdistBackward0")
 
 
 def gumbel_softmax(

@@ -934,12 +934,16 @@ class Pow(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
+            # Where the exponent is 0 the gradient is a positive 0 whatever g's sign, as
+            # PyTorch's pow_backward masks after multiplying (g * 0 would print -0.).
             exponent = _constant_exponent(ctx.y)
             if exponent is None:
-                local = _pow_base_derivative(ctx.x, ctx.y)
+                grad = where(ctx.y == 0, 0.0, g * _pow_base_derivative(ctx.x, ctx.y))
+            elif exponent == 0:
+                grad = zeros_like(g)
             else:
-                local = _scalar_pow_derivative(ctx.x, exponent)
-            grad_x = unbroadcast(g * local, ctx.input_meta[0][0])
+                grad = g * _scalar_pow_derivative(ctx.x, exponent)
+            grad_x = unbroadcast(grad, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
             local = _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
             grad_y = unbroadcast(g * local, ctx.input_meta[1][0])
@@ -2462,7 +2466,7 @@ class Sinc(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         x, out = ctx.x, ctx.out
         slope = (cos(math.pi * x) - out) / x  # 0/0 at 0, masked: torch's nan one order up
-        return (g * where(x == 0, 0.0, slope),)
+        return (where(x == 0, 0.0, g * slope),)  # +0 at 0 whatever g's sign, as PyTorch
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
@@ -2680,6 +2684,16 @@ def with_sections(doc: str | None, args: str, returns: str, call: str, result: s
     )
 
 
+def _on_sparse(name: str, input: Any, function: Callable) -> Tensor:  # noqa: A002
+    """Called while handling the NotImplementedError a sparse tensor (ops/sparse.py, a layer
+    above) raises when asked for its array: `function` of its stored values where f(0) = 0,
+    as PyTorch's sparse kernels. Any other input re-raises the error being handled."""
+    mapper = getattr(input, "_map_zero_preserving", None)
+    if mapper is None:
+        raise  # noqa: PLE0704 - re-raise the caller's active exception
+    return mapper(name, function)
+
+
 def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], Tensor]:
     """The public function for a unary op on floating input (integers promote to float32). Its
     docstring is the op's (the formula and derivative) with PyTorch's sections, the example
@@ -2689,7 +2703,10 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
         if out is not None:
             return write_out(name, function(input), out)
         x = input if isinstance(input, Tensor) else tensor_of(input)
-        kind = x._array.dtype.kind
+        try:
+            kind = x._array.dtype.kind
+        except NotImplementedError:  # a sparse tensor has no array
+            return _on_sparse(name, x, function)
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
             return apply(op, (x,))
         if kind == "c":
@@ -3056,7 +3073,10 @@ def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa
         if complex_input and isinstance(out, Tensor) and out.dtype.is_complex:
             return write_out("abs", abs(input).to(input.dtype), out, "same")
         return write_out("abs", abs(input), out, "cast" if complex_input else "same")
-    input = _refuse_bool("abs", input)  # noqa: A001
+    try:
+        input = _refuse_bool("abs", input)  # noqa: A001
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("abs", input, abs)
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
     return apply(Abs, (input,))
@@ -3179,7 +3199,11 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     if out is not None:
         return write_out("sign", sign(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind == "c":
+    try:
+        kind = input._array.dtype.kind
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("sign", input, sign)
+    if kind == "c":
         raise DTypeError(
             "sign: Unlike NumPy, torch.sign is not intended to support complex numbers. "
             "Please use sgn instead."
@@ -3230,7 +3254,11 @@ def square(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # n
     if out is not None:
         return write_out("square", square(input), out, "cast")
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind == "b":
+    try:
+        kind = input._array.dtype.kind
+    except NotImplementedError:  # a sparse tensor has no array
+        return _on_sparse("square", input, square)
+    if kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
     return apply(Square if input._array.dtype.kind != "c" else complex_variant(Square), (input,))
 
@@ -3263,7 +3291,10 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         if out is not None:
             return write_out(name, function(input), out, "same")
-        input = _refuse_bool(name, input)  # noqa: A001
+        try:
+            input = _refuse_bool(name, input)  # noqa: A001
+        except NotImplementedError:  # a sparse tensor has no array
+            return _on_sparse(name, input, function)
         refuse_complex(name, input)
         if input._array.dtype.kind not in "fV":
             return input.clone()

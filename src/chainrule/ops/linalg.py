@@ -445,12 +445,17 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     return _product(Matmul, (x, y))
 
 
+def _is_sparse(x: Any) -> bool:
+    """A sparse COO or CSR tensor (ops/sparse.py, a layer above); CSR's is_sparse is False."""
+    return getattr(x, "is_sparse", False) or getattr(x, "is_sparse_csr", False)
+
+
 def _sparse_product(x: Any, y: Any) -> Tensor | None:
     """x @ y by the sparse tensor's own product (ops/sparse.py, a layer above) when either is
     sparse; None when both are dense."""
-    if getattr(x, "is_sparse", False):
+    if _is_sparse(x):
         return x.matmul(y)
-    if getattr(y, "is_sparse", False):
+    if _is_sparse(y):
         return y.__rmatmul__(x)
     return None
 
@@ -541,7 +546,7 @@ def addmm(
         tensor([[2.5000, 1.5000],
                 [1.5000, 3.5000]])
     """
-    if getattr(mat1, "is_sparse", False):
+    if _is_sparse(mat1):
         return mat1._addmm(input, mat2, beta, alpha)
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(
@@ -1342,12 +1347,14 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
             f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
             f"{tuple(vec.shape)}"
         )
-    _check_same_dtype("mv", input, vec)
     if input.shape[1] != vec.shape[0]:
         raise ShapeError(
             f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
             f"({input.shape[1]} != {vec.shape[0]})"
         )
+    if _is_sparse(input):
+        return input.matmul(vec)  # a sparse operator (COO or CSR) checks dtypes as PyTorch
+    _check_same_dtype("mv", input, vec)
     return _product(Matmul, (input, vec))
 
 
@@ -2588,11 +2595,18 @@ def cdist(
     if p == 2 and by_product:
         return named(_euclidean_by_product(x1, x2), "ViewBackward0")
     difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
+    return named(distance_norm(difference, p), "CdistBackward0")
+
+
+def distance_norm(difference: Tensor, p: float) -> Tensor:
+    """The p-norm over the last dimension with the derivatives PyTorch's cdist and pdist share
+    (and vector_norm does not): for p = inf the full gradient to every tied coordinate, for
+    p = 0 a zero gradient rather than none."""
     if p == math.inf:
-        return named(_largest_coordinate(difference), "CdistBackward0")
+        return _largest_coordinate(difference)
     if p == 0:
-        return named(_nonzero_count(difference), "CdistBackward0")
-    return named(_vector_norm(difference, p, -1), "CdistBackward0")
+        return _nonzero_count(difference)
+    return _vector_norm(difference, p, -1)
 
 
 def _euclidean_by_product(x1: Any, x2: Any) -> Any:

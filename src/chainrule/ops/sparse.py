@@ -77,6 +77,12 @@ def _reads_structure(tensor: Tensor) -> None:
         tell(active, "host_read", tensor, "a sparse tensor's indices")
 
 
+_ZERO_PRESERVING = frozenset(
+    "sin tan asin atan sinh tanh asinh atanh sqrt expm1 log1p erf abs square sign floor ceil "
+    "trunc".split()
+)  # the unary functions with f(0) = 0 that PyTorch runs on a sparse tensor's values
+
+
 class SparseTensor(Tensor):
     """A sparse COO tensor: `indices` (sparse_dim, nnz) and `values` (nnz, *dense_shape) of a
     tensor of shape `size`. Made by `chainrule.sparse_coo_tensor` and `Tensor.to_sparse()`;
@@ -222,6 +228,16 @@ class SparseTensor(Tensor):
     def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseTensor:
         keep = self._coalesced if coalesced is None else coalesced
         return SparseTensor._make(self._sparse_indices, values, self._sparse_size, keep)
+
+    def _map_zero_preserving(self, name: str, function: Any) -> SparseTensor:
+        """`function` (torch.sin, torch.sqrt, ...) of a sparse tensor: applied to the stored
+        values when f(0) = 0, so the unstored zeros stay zero, as PyTorch's sparse kernels;
+        repeated entries are summed first (f(a + b) is not f(a) + f(b)), so the result is
+        coalesced. PyTorch has no sparse kernel for the others (cos, exp): neither has this."""
+        if name not in _ZERO_PRESERVING:
+            raise _unsupported(name)
+        coalesced = self.coalesce()
+        return coalesced._with_values(function(coalesced._sparse_values))
 
     def sparse_dim(self) -> int:
         return self._sparse_indices.shape[0]
@@ -736,6 +752,15 @@ class SparseCsrTensor(SparseTensor):
     def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseCsrTensor:
         return SparseCsrTensor._from_parts(self._crow, self._col, values, self._sparse_size)
 
+    def _map_zero_preserving(self, name: str, function: Any) -> SparseCsrTensor:
+        """As a COO tensor's, on the values as they are: a CSR tensor has no repeated entries.
+        PyTorch's square (a pow underneath) has no CSR kernel."""
+        if name == "square":
+            raise RuntimeError("unsupported tensor layout: SparseCsr")
+        if name not in _ZERO_PRESERVING:
+            raise _unsupported(name)
+        return self._with_values(function(self._sparse_values))
+
     def to_sparse_coo(self) -> SparseTensor:
         """The same entries as a COO tensor (coalesced when the columns are sorted in rows)."""
         return SparseTensor._make(
@@ -1004,11 +1029,13 @@ def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 
 def dense_sparse_matmul(dense: Tensor, sparse: SparseTensor) -> Tensor:
-    """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T."""
-    if dense.ndim != 2:
+    """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T; a vector (n,) gives sparse^T @ it."""
+    if dense.ndim not in (1, 2):
         raise _unsupported(f"a {dense.ndim}-D dense tensor times a sparse one")
     if isinstance(sparse, SparseCsrTensor):  # its transpose is CSC: go through the COO form
         sparse = sparse.to_sparse_coo()
+    if dense.ndim == 1:
+        return sparse_matmul(sparse.t(), dense)
     return sparse_matmul(sparse.t(), dense.t()).t().contiguous()
 
 
