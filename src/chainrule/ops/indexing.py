@@ -20,7 +20,14 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.formats import contiguous_format
-from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
+from chainrule.errors import (
+    DomainError,
+    DTypeError,
+    GradError,
+    IndexRangeError,
+    ShapeError,
+    warn_once,
+)
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
@@ -1238,6 +1245,10 @@ def scatter_reduce(
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
 
 
+# PyTorch's TORCH_WARN_ONCE: the op is beta there, so a ported program sees the same notice
+INDEX_REDUCE_BETA = "index_reduce() is in beta and the API may change at any time."
+
+
 class IndexReduce(ScatterReduce):
     """x with source's slice k combined into x's slice index[k] along `dim` by `reduce`
     ('prod', 'mean', 'amax', 'amin'). It is ScatterReduce with the index spread over source's
@@ -1282,6 +1293,7 @@ def index_reduce(
             f"index_reduce(): self ({input.dtype.name}) and source ({source.dtype.name}) must "
             "have the same scalar type"
         )
+    warn_once(INDEX_REDUCE_BETA)
     shape, source_shape = input._array.shape, source._array.shape
     if len(source_shape) != len(shape) or any(
         have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim
