@@ -1981,6 +1981,14 @@ def kl_div(
     for operand in (input, target):
         if not (operand.dtype.is_floating_point or operand.dtype.is_complex):
             raise DTypeError(f"kl_div: Integral inputs not supported (got {operand.dtype.name})")
+    if size_average is None and reduce is None and reduction == "mean":
+        _warnings.warn(  # PyTorch's words, each call
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
