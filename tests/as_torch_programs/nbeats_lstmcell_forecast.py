@@ -6,7 +6,7 @@ basis stacks `cos`/`sin` harmonics (`torch.stack`, `torch.cat`), doubly residual
 `nn.utils.rnn.pack_sequence(enforce_sorted=False)` into an `nn.LSTM` whose final `(h, c)` seed
 the cell (`unsorted_indices` restore the order), a decoder loop with scheduled teacher forcing
 (a fixed coin per step), `torch.no_grad` autoregressive rollout, and sMAPE / MASE metrics with
-`torch.diff` of the insample series.
+`torch.diff` of the insample series; a stale state of another batch is refused.
 
 Run: python nbeats_lstmcell_forecast.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
@@ -172,6 +172,11 @@ def main():
     seq2seq.eval()
     with torch.no_grad():
         rollout, _, _ = seq2seq(sequences, targets, [False] * FORE)
+        try:  # a state kept from a batch of one, reused on a batch of four
+            seq2seq.cell(targets[:, :1], (torch.zeros(1, 10), torch.zeros(1, 10)))
+            stale_state = "accepted"
+        except RuntimeError as error:
+            stale_state = str(error)
     facts = {
         "smape": round(smape.item(), 4),
         "mase": round(mase.item(), 4),
@@ -181,6 +186,7 @@ def main():
         "padded_shape": list(padded_shape),
         "lengths": unpacked_lengths.tolist(),
         "rollout": rollout[:, -1].round(decimals=4).tolist(),
+        "stale_state": stale_state,
     }
     torch.save({"nbeats": model.state_dict(), "seq2seq": seq2seq.state_dict()}, args.checkpoint)
     state = torch.load(args.checkpoint, weights_only=True)

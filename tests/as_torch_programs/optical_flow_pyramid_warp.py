@@ -6,7 +6,8 @@ flow (its values doubled), backward warping by `F.grid_sample` on a pixel grid f
 `torch.meshgrid(indexing="ij")` normalised to [-1, 1] (bilinear with padding zeros, border and
 reflection, and nearest), an occlusion mask from forward-backward consistency, a Charbonnier
 photometric loss, an SSIM term by 3x3 `avg_pool2d`, an edge-aware second-order smoothness by
-`torch.diff`, and a global `F.affine_grid` check.
+`torch.diff`, a global `F.affine_grid` check, and a warp of a flow with a diverged
+(NaN / infinite) pixel.
 
 Run: python optical_flow_pyramid_warp.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
@@ -157,6 +158,18 @@ def main():
             for pad in ("zeros", "border", "reflection")
         }
         nearest = warp(second, flow, mode="nearest").abs().sum().item()
+        # a diverged pixel (0 / 0 in a flow normalisation) must not take the warp down with it
+        diverged = flow.clone()
+        diverged[0, :, 3, 4] = float("nan")
+        diverged[1, 0, 5, 6] = float("inf")
+        broken = {
+            pad: warp(second, diverged, padding_mode=pad)
+            for pad in ("zeros", "border", "reflection")
+        }
+        nonfinite = {pad: int((~torch.isfinite(out)).sum()) for pad, out in broken.items()}
+        finite_sum = {
+            pad: round(out.nan_to_num(0.0).sum().item(), 3) for pad, out in broken.items()
+        }
         theta = torch.tensor([[[0.9, 0.1, 0.05], [-0.1, 0.9, -0.05]]]).expand(2, 2, 3)
         rotated = F.grid_sample(
             first, F.affine_grid(theta, first.shape, align_corners=False), align_corners=False
@@ -168,6 +181,8 @@ def main():
             "nearest": round(nearest, 3),
             "corr_shape": list(correlation(first, second).shape),
             "affine": round(rotated.abs().mean().item(), 4),
+            "nonfinite": nonfinite,
+            "finite_sum": finite_sum,
         }
     torch.save(model.state_dict(), args.checkpoint)
     state = torch.load(args.checkpoint, weights_only=True)
