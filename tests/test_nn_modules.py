@@ -948,6 +948,17 @@ def test_rnn_dropout_between_layers_only_in_training() -> None:
     assert np.allclose(lstm(x)[0].detach().numpy(), lstm(x)[0].detach().numpy())
 
 
+@pytest.mark.parametrize("layer", ["RNN", "GRU", "LSTM"])
+def test_recurrent_layers_word_a_4d_input_as_torch(layer) -> None:
+    """PyTorch's RNN says '4D tensor instead', its GRU and LSTM '4D instead'."""
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError) as caught:
+            getattr(lib.nn, layer)(3, 4)(lib.zeros(5, 2, 3, 1))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+
+
 def test_recurrent_layers_check_their_inputs() -> None:
     lstm = nn.LSTM(3, 4)
     with pytest.raises(ShapeError, match="input_size. Expected 3, got 5"):

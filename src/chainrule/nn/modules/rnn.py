@@ -395,8 +395,9 @@ class RNNBase(Module):
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
         if input.dim() not in (2, 3):
+            noun = " tensor" if name == "RNN" else ""  # PyTorch's wording differs per class
             raise ShapeError(
-                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead"
+                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{noun} instead"
             )
         is_batched = input.dim() == 3
         if not is_batched:
