@@ -4,7 +4,8 @@ near/far bounds (`torch.lerp` with a tensor weight), sinusoidal positional encod
 `torch.stack([sin, cos], -1).flatten`, alpha compositing with an exclusive `torch.cumprod` of
 transmittance (`torch.cat` with a column of ones), hierarchical inverse-CDF resampling by
 `torch.searchsorted(right=True)` on a detached pdf (`torch.gather` of the CDF and bins,
-`torch.clamp`), `torch.sort` of the merged samples, and a coarse + fine MSE with PSNR.
+`torch.clamp`), `torch.sort` of the merged samples, a coarse + fine MSE with PSNR, and where
+an unguarded empty ray's 0 / 0 (NaN) CDF sends `searchsorted`.
 
 Run: python nerf_volume_rendering.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
@@ -83,6 +84,14 @@ def sample_pdf(bins, weights, n, deterministic):
     return torch.lerp(bins_g[..., 0], bins_g[..., 1], frac)
 
 
+def unguarded_indices():
+    weights = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.1, 0.4, 0.0, 0.5]])
+    pdf = weights / weights.sum(-1, keepdim=True)  # the first ray hit nothing: nan
+    cdf = torch.cat([torch.zeros_like(pdf[:, :1]), torch.cumsum(pdf, -1)], -1)
+    u = torch.tensor([[0.05, 0.5, 0.95], [0.05, 0.5, 0.95]])
+    return torch.searchsorted(cdf, u, right=True).tolist()
+
+
 def target_image(origins, dirs):
     # a coloured sphere of radius 1 at the origin, analytically shaded
     b = (origins * dirs).sum(-1)
@@ -144,6 +153,8 @@ def main():
             "encode_shape": list(encode(origins[:2]).shape),
             "sorted_ok": bool((t_fine[:, 1:] >= t_fine[:, :-1]).all()),
             "weights_sum": round(weights.sum(-1).mean().item(), 4),
+            # what the 1e-5 guard prevents: an empty ray's 0 / 0 pdf, and where it samples
+            "unguarded": unguarded_indices(),
         }
     torch.save({"coarse": coarse.state_dict(), "fine": fine.state_dict()}, args.checkpoint)
     state = torch.load(args.checkpoint, weights_only=True)
