@@ -1457,6 +1457,50 @@ def test_interpolate_backs_up_twice_without_retain_graph_as_torchs(mode, size, o
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_a_non_finite_grid_reads_as_torchs(mode, padding_mode, align_corners):
+    """A diverged flow or transform puts NaN or infinity in the grid: that was a crash (an
+    out-of-range gather index). PyTorch's 2-D kernel gives NaN where interpolation weights are
+    NaN ('zeros' padding, bicubic), clips a NaN position to pixel 0 and an infinite one to the
+    edge ('border', 'reflection'), and nearest reads zero outside; the finite samples beside
+    them are unaffected. (PyTorch's own backward of such a grid can crash the process, so the
+    gradient is checked on the finite samples only, where it is PyTorch's.)"""
+    nan, inf = float("nan"), float("inf")
+    coords = [[[nan, 0.2], [0.3, nan], [inf, -0.4], [0.5, -inf], [0.1, -0.4], [-1.3, 0.7]]]
+    image = np.sin(np.arange(2 * 5 * 6.0)).reshape(1, 2, 5, 6)
+    outs = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        grid = lib.tensor([coords], dtype=lib.float64)
+        outs.append(
+            functional.grid_sample(lib.tensor(image), grid, mode, padding_mode, align_corners)
+        )
+    np.testing.assert_allclose(outs[0].numpy(), outs[1].numpy(), rtol=1e-10, atol=1e-12)
+    grads = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(image, requires_grad=True)
+        grid = lib.tensor([[coords[0][4:]]], dtype=lib.float64)
+        out = functional.grid_sample(x, grid, mode, padding_mode, align_corners)
+        grads.append(lib.autograd.grad((out * out).sum(), x)[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_3d_of_a_nan_grid_reads_zeros_outside_as_torch(mode):
+    """The 3-D kernel with 'zeros' padding: a NaN position reads zero (no NaN weight
+    survives there), and no out-of-range index is gathered."""
+    volume = np.sin(np.arange(30.0)).reshape(1, 1, 1, 5, 6)
+    coords = [[[[[float("nan"), 0.2, 0.0], [0.3, 0.1, -0.2]]]]]
+    outs = [
+        functional.grid_sample(
+            lib.tensor(volume), lib.tensor(coords, dtype=lib.float64), mode, align_corners=False
+        ).numpy()
+        for lib, functional in ((chainrule, F), (torch, TF))
+    ]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
+
+
 def test_grid_sample_bicubic_refuses_5d_input_as_torch():
     for lib, functional in ((chainrule, F), (torch, TF)):
         with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):

@@ -981,6 +981,19 @@ def test_scatter_reduce_in_place_and_index_reduce_match_pytorch():
     _close(y, y_t)
 
 
+def test_index_reduce_warns_once_that_it_is_beta_as_pytorch(monkeypatch):
+    """PyTorch's TORCH_WARN_ONCE: the first index_reduce of a process says the op is beta
+    (a ported program's stderr reads the same); later calls, in place or not, are silent."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    x, index, source = chainrule.zeros(3), chainrule.tensor([0, 2]), chainrule.ones(2)
+    with pytest.warns(UserWarning, match=r"^index_reduce\(\) is in beta and the API may change"):
+        x.index_reduce(0, index, source, "amax")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chainrule.index_reduce(x, 0, index, source, "amin")
+        x.index_reduce_(0, index, source, "prod")
+
+
 def test_reduce_names_outside_pytorchs_lists_are_refused():
     x, index = chainrule.zeros(3), chainrule.tensor([0, 1])
     with pytest.raises(ValueError, match="scatter_reduce: reduce argument must be one of"):

@@ -3,6 +3,8 @@ nn module against torch's (values and input gradients), and the edge rules and e
 functional forms. Their derivatives to second order are checked in tests/op_specs/losses_extra.py.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -263,3 +265,42 @@ def test_a_target_of_the_inputs_shape_does_not_warn(name):
         getattr(nn, {"mse_loss": "MSELoss", "l1_loss": "L1Loss"}.get(name, "HuberLoss"))()(
             chainrule.ones(2), chainrule.zeros(2)
         )
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"size_average": False}, "sum"),
+        ({"reduce": False}, "none"),
+        ({"size_average": True, "reduce": True}, "mean"),
+    ],
+)
+def test_the_deprecated_reduction_flags_warn_each_call_as_torch(flags, expected):
+    """PyTorch warns on every call given size_average / reduce (its legacy_get_string),
+    naming the reduction to use instead; the value is the one that reduction gives."""
+    values = np.sin(np.arange(6.0)).reshape(2, 3)
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x, y = lib.tensor(values), lib.tensor(values * 2)
+        for _ in range(2):
+            with pytest.warns(UserWarning, match=f"please use reduction='{expected}' instead"):
+                out = functional.mse_loss(x, y, **flags)
+        results.append(out.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+def test_kl_div_warns_that_mean_is_not_the_divergence_as_torch():
+    """reduction='mean' (the default) divides by every element, not by the batch: PyTorch
+    warns on each call, and not for 'batchmean' or with the legacy flags (those warn their
+    own deprecation instead)."""
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        log_q = lib.log_softmax(lib.tensor([[0.2, 0.5, 0.3]]), -1)
+        p = lib.tensor([[0.3, 0.3, 0.4]])
+        with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss by both"):
+            functional.kl_div(log_q, p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            functional.kl_div(log_q, p, reduction="batchmean")
+        with pytest.warns(UserWarning) as caught:
+            functional.kl_div(log_q, p, size_average=True)
+        assert ["size_average" in str(w.message) for w in caught] == [True]

@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import math
 import pickle
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -945,6 +946,17 @@ def test_rnn_dropout_between_layers_only_in_training() -> None:
     assert not np.allclose(first, second)
     lstm.eval()
     assert np.allclose(lstm(x)[0].detach().numpy(), lstm(x)[0].detach().numpy())
+
+
+@pytest.mark.parametrize("layer", ["RNN", "GRU", "LSTM"])
+def test_recurrent_layers_word_a_4d_input_as_torch(layer) -> None:
+    """PyTorch's RNN says '4D tensor instead', its GRU and LSTM '4D instead'."""
+    messages = []
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError) as caught:
+            getattr(lib.nn, layer)(3, 4)(lib.zeros(5, 2, 3, 1))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
 
 
 def test_recurrent_layers_check_their_inputs() -> None:
@@ -1896,6 +1908,38 @@ def test_lstm_cell_with_a_given_state_matches_torch(batch) -> None:
     for ours, torchs in zip(got, expected):
         assert ours.shape == tuple(torchs.shape)
         np.testing.assert_allclose(to_numpy(ours), to_numpy(torchs), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "GRUCell", "LSTMCell"])
+@pytest.mark.parametrize(
+    ("input_shape", "state_shapes", "message"),
+    [
+        ((2, 3), [(1, 4), (2, 4)], "Input batch size 2 doesn't match hidden0 batch size 1"),
+        ((2, 3), [(3, 4), (3, 4)], "Input batch size 2 doesn't match hidden0 batch size 3"),
+        ((2, 3), [(2, 5), (2, 5)], "hidden0 has inconsistent hidden_size: got 5, expected 4"),
+        ((2, 5), [(2, 4), (2, 4)], "input has inconsistent input_size: got 5 expected 3"),
+        ((3,), [(1, 4), (1, 4)], "hidden0 has inconsistent hidden_size: got 1, expected 4"),
+        ((2, 3), [(2, 4), (1, 4)], "Input batch size 2 doesn't match hidden1 batch size 1"),
+    ],
+    ids=["state-batch-1", "state-batch-3", "hidden-size", "input-size", "unbatched-2d", "c"],
+)
+def test_rnn_cells_refuse_a_state_of_another_batch_or_size_as_torch(
+    cell, input_shape, state_shapes, message
+) -> None:
+    """PyTorch checks a cell's input and state shapes before the step; a state of batch 1
+    broadcast silently against the input's batch here, and a (1, hidden) state passed with an
+    unbatched input gave a (1, hidden) result."""
+    if cell != "LSTMCell" and message.startswith("Input batch size 2 doesn't match hidden1"):
+        pytest.skip("only LSTMCell has a second state")
+    for lib in (chainrule, torch):
+        module = getattr(lib.nn, cell)(3, 4)
+        states = [lib.zeros(shape) for shape in state_shapes]
+        hx = tuple(states) if cell == "LSTMCell" else states[0]
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            module(lib.zeros(input_shape), hx)
+    module = getattr(nn, cell)(3, 4)
+    with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 5 expected 3"):
+        module(chainrule.zeros(2, 5))  # checked with no state given too, as PyTorch
 
 
 # ---- TransformerEncoder's inference path for padded batches (PyTorch's nested tensors) ------

@@ -392,6 +392,41 @@ def test_histogram_under_vmap_counts_each_example_as_pytorchs(histogram):
     assert_same(*results)
 
 
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [
+        [1.0, 2.0, NAN],
+        [1.0, NAN, 3.0],
+        [NAN, NAN, NAN],
+        [NAN, 1.0, 2.0, 3.0, 4.0],
+        [1.0, 2.0, 3.0, 4.0, NAN, NAN],
+        [1.0, 2.0, 3.0],
+    ],
+)
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_with_nan_lands_where_pytorchs_binary_search_does(sequence, right):
+    """PyTorch bisects with `row[mid] >= value` (`>` with right=True), false for any NaN: a
+    NaN query goes past the end, and a NaN met on the way counts as smaller (NumPy's
+    searchsorted orders NaN last instead). A NaN from a 0 / 0 in an inverse-CDF sampler's
+    weights, say, then picks the bins PyTorch's does."""
+    queries = [NAN, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0]
+    results = []
+    for lib in (chainrule, torch):
+        boundaries = lib.tensor(sequence)
+        values = lib.tensor(queries)
+        results.append(
+            (
+                lib.searchsorted(boundaries, values, right=right).tolist(),
+                lib.bucketize(values, boundaries, right=right).tolist(),
+                lib.searchsorted(boundaries.expand(2, -1), values.view(2, 4), right=right).tolist(),
+            )
+        )
+    assert results[0] == results[1]
+
+
 SEARCHES_UNDER_VMAP = {
     "shared sequence": lambda lib, a: lib.bucketize(a, lib.tensor([0.0, 1.0, 2.0]), right=True),
     "own sequence": lambda lib, a: lib.searchsorted(a.sort().values, lib.tensor([0.0, 1.0])),

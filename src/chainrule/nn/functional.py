@@ -94,6 +94,7 @@ from chainrule.ops.elementwise import isneginf as _isneginf
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
 from chainrule.ops.elementwise import log1p as _log1p
 from chainrule.ops.elementwise import minimum as _minimum
+from chainrule.ops.elementwise import nan_to_num as _nan_to_num
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.elementwise import sign as _sign
 from chainrule.ops.elementwise import xlogy as _xlogy
@@ -1990,6 +1991,14 @@ def kl_div(
     for operand in (input, target):
         if not (operand.dtype.is_floating_point or operand.dtype.is_complex):
             raise DTypeError(f"kl_div: Integral inputs not supported (got {operand.dtype.name})")
+    if size_average is None and reduce is None and reduction == "mean":
+        _warnings.warn(  # PyTorch's words, each call
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -2692,7 +2701,16 @@ def _clipped(pixels: Any, size: int) -> Any:
     (clamp's own gradient is 1 there), which a grid reaching -1 or 1 with align_corners=True
     hits."""
     inside = (pixels > 0) & (pixels < size - 1)
-    return where(inside, pixels, _clamp(pixels.detach(), 0, size - 1))
+    # a NaN position (a diverged grid, or reflection of an infinite one) lands on pixel 0 and
+    # an infinite one on its edge, as PyTorch's 2-D kernel clips them
+    edge = _clamp(_nan_to_num(pixels.detach(), nan=0.0), 0, size - 1)
+    return where(inside, pixels, edge)
+
+
+def _tap_index(position: Tensor, valid: Tensor, size: int, stride: int) -> Tensor:
+    """The flat offset of a tap along one dimension; a tap outside (or at a non-finite
+    position) reads pixel 0, its value masked out by the caller."""
+    return _clamp(where(valid, position, 0.0), 0, size - 1).long() * stride
 
 
 def grid_sample(
@@ -2784,7 +2802,7 @@ def grid_sample(
             position = lows[dim] + (bit or 0)
             inside = (position >= 0) & (position <= sizes[dim] - 1)
             valid = inside if valid is None else valid & inside
-            flat = _clamp(position, 0, sizes[dim] - 1).long() * strides[dim]
+            flat = _tap_index(position, inside, sizes[dim], strides[dim])
             index = flat if index is None else index + flat
             if bit is not None:
                 factor = coordinates[dim] - lows[dim] if bit else lows[dim] + 1 - coordinates[dim]
@@ -2792,8 +2810,10 @@ def grid_sample(
                 factor = _round(coordinates[dim]) - lows[dim] + 1
             weight = factor if weight is None else weight * factor
         gathered = plane.gather(2, expand(unsqueeze(index, 1), (batch, channels, points)))
-        term = gathered * unsqueeze(weight, 1)
-        term = where(unsqueeze(valid, 1), term, 0.0)
+        if mode == "nearest" or dims == 3:
+            term = where(unsqueeze(valid, 1), gathered * unsqueeze(weight, 1), 0.0)
+        else:  # PyTorch's 2-D kernel masks the value, not the term: a NaN weight stays NaN
+            term = where(unsqueeze(valid, 1), gathered, 0.0) * unsqueeze(weight, 1)
         out = term if out is None else out + term
     return _named(
         reshape(out, (batch, channels, *out_spatial)), f"GridSampler{len(out_spatial)}DBackward0"
@@ -2838,15 +2858,15 @@ def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str, align: 
         for offset in (-1, 0, 1, 2):
             position = _padded(low + offset, size, padding_mode, align)
             valid = (position >= 0) & (position <= size - 1)
-            flat = _clamp(position, 0, size - 1).long() * stride
+            flat = _tap_index(position, valid, size, stride)
             dimension_taps.append((flat, valid))
         taps.append(dimension_taps)
     out = None
     for (row, row_valid), row_weight in zip(taps[0], weights[0]):
         for (column, column_valid), column_weight in zip(taps[1], weights[1]):
             index = expand(unsqueeze(row + column, 1), (batch, channels, points))
-            term = plane.gather(2, index) * unsqueeze(row_weight * column_weight, 1)
-            term = where(unsqueeze(row_valid & column_valid, 1), term, 0.0)
+            value = where(unsqueeze(row_valid & column_valid, 1), plane.gather(2, index), 0.0)
+            term = value * unsqueeze(row_weight * column_weight, 1)
             out = term if out is None else out + term
     return out
 

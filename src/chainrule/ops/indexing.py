@@ -20,7 +20,14 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.formats import contiguous_format
-from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
+from chainrule.errors import (
+    DomainError,
+    DTypeError,
+    GradError,
+    IndexRangeError,
+    ShapeError,
+    warn_once,
+)
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
@@ -1241,6 +1248,10 @@ def scatter_reduce(
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
 
 
+# PyTorch's TORCH_WARN_ONCE: the op is beta there, so a ported program sees the same notice
+INDEX_REDUCE_BETA = "index_reduce() is in beta and the API may change at any time."
+
+
 class IndexReduce(ScatterReduce):
     """x with source's slice k combined into x's slice index[k] along `dim` by `reduce`
     ('prod', 'mean', 'amax', 'amin'). It is ScatterReduce with the index spread over source's
@@ -1285,6 +1296,7 @@ def index_reduce(
             f"index_reduce(): self ({input.dtype.name}) and source ({source.dtype.name}) must "
             "have the same scalar type"
         )
+    warn_once(INDEX_REDUCE_BETA)
     shape, source_shape = input._array.shape, source._array.shape
     if len(source_shape) != len(shape) or any(
         have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim
@@ -1722,6 +1734,10 @@ class SearchSorted(Op):
     def forward(ctx: Node, ordered: Array, queries: Array, right: bool, dtype: Any) -> Array:
         xp = ctx.xp
         side = "right" if right else "left"
+        if ordered.shape[-1] and (_has_nan(xp, ordered) or _has_nan(xp, queries)):
+            rows = ordered.reshape(-1, ordered.shape[-1])
+            positions = _bisect_as_torch(xp, rows, queries.reshape(rows.shape[0], -1), right)
+            return positions.reshape(queries.shape).astype(dtype.numpy)
         if ordered.ndim == 1:
             positions = xp.asarray(xp.searchsorted(ordered, queries, side=side))
         else:
@@ -1740,6 +1756,27 @@ class SearchSorted(Op):
             return apply(SearchSorted, (ordered, queries), right, dtype)
         ordered, queries = b.batch_all((ordered, queries))
         return apply(SearchSorted, (ordered, queries), right, dtype)
+
+
+def _has_nan(xp: Any, array: Array) -> bool:
+    return array.dtype.kind in "fc" and bool(xp.isnan(array).any())
+
+
+def _bisect_as_torch(xp: Any, rows: Array, queries: Array, right: bool) -> Array:
+    """PyTorch's binary search, run for every query of every row at once: step right past
+    row[mid] unless row[mid] >= value (> with `right`). Every comparison with a NaN is false,
+    so a NaN query lands past the end and a NaN met on the way counts as smaller, where
+    NumPy's searchsorted orders NaN last; used only when a NaN is present."""
+    start = xp.zeros(queries.shape, dtype=xp.int64)
+    end = xp.full(queries.shape, rows.shape[-1], dtype=xp.int64)
+    while bool((start < end).any()):
+        active = start < end
+        mid = xp.minimum(start + (end - start) // 2, rows.shape[-1] - 1)
+        mid_values = xp.take_along_axis(rows, mid, axis=-1)
+        stop = mid_values > queries if right else mid_values >= queries
+        start = xp.where(active & ~stop, mid + 1, start)
+        end = xp.where(active & stop, mid, end)
+    return start
 
 
 def bucketize(

@@ -7,6 +7,7 @@ and the reduction helpers nn.functional's other losses use.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -253,14 +254,19 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
-    """PyTorch's deprecated size_average / reduce flags, turned into a reduction string."""
+    """PyTorch's deprecated size_average / reduce flags, turned into a reduction string, with
+    PyTorch's deprecation warning each time they are given (blaming the loss's caller)."""
     if size_average is None and reduce is None:
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    legacy = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{legacy}' "
+        "instead.",
+        stacklevel=3,
+    )
+    return legacy
 
 
 def check_reduction(op_name: str, reduction: str, extra: tuple = ()) -> None:

@@ -472,6 +472,7 @@ class TensorMethods:
         self, dim: _int, index: Tensor, source: Tensor, reduce: str, *, include_self: _bool = True
     ) -> Tensor:
         """In place: `index_reduce(dim, index, source, reduce)` written into this tensor."""
+        warn_once(indexing.INDEX_REDUCE_BETA)  # blames the caller, not the in-place machinery
         return self._inplace(
             "index_reduce_",
             indexing.index_reduce,

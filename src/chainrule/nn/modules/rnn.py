@@ -395,8 +395,9 @@ class RNNBase(Module):
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
         if input.dim() not in (2, 3):
+            noun = " tensor" if name == "RNN" else ""  # PyTorch's wording differs per class
             raise ShapeError(
-                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead"
+                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D{noun} instead"
             )
         is_batched = input.dim() == 3
         if not is_batched:
@@ -763,6 +764,26 @@ class RNNCellBase(Module):
         is_batched = input.dim() == 2
         return (input if is_batched else input.unsqueeze(0)), is_batched
 
+    def _check_step(self, input: Tensor, *hiddens: Tensor) -> None:  # noqa: A002
+        """PyTorch's cell checks on the batched (N, input_size) input and each (N,
+        hidden_size) state, before any math: a state of batch 1 would otherwise broadcast
+        against a bigger batch silently."""
+        if input.size(1) != self.input_size:
+            raise ShapeError(
+                f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}"
+            )
+        for label, hidden in enumerate(hiddens):
+            if hidden.size(0) != input.size(0):
+                raise ShapeError(
+                    f"Input batch size {input.size(0)} doesn't match hidden{label} batch size "
+                    f"{hidden.size(0)}"
+                )
+            if hidden.size(1) != self.hidden_size:
+                raise ShapeError(
+                    f"hidden{label} has inconsistent hidden_size: got {hidden.size(1)}, "
+                    f"expected {self.hidden_size}"
+                )
+
     def _zeros(self, input: Tensor) -> Tensor:  # noqa: A002
         return creation.zeros(
             (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
@@ -818,9 +839,12 @@ class RNNCell(RNNCellBase):
             raise ShapeError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
         input, is_batched = self._batched("RNNCell", input, hx)  # noqa: A001
         if hx is None:
+            self._check_step(input)
             hx = self._zeros(input)
-        elif not is_batched:
-            hx = hx.unsqueeze(0)
+        else:
+            if not is_batched:
+                hx = hx.unsqueeze(0)
+            self._check_step(input, hx)
         if self.nonlinearity == "tanh":
             step = _tanh_step
         elif self.nonlinearity == "relu":
@@ -882,10 +906,13 @@ class LSTMCell(RNNCellBase):
                     )
         input, is_batched = self._batched("LSTMCell", input, hx)  # noqa: A001
         if hx is None:
+            self._check_step(input)
             zeros = self._zeros(input)
             hx = (zeros, zeros)
-        elif not is_batched:
-            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        else:
+            if not is_batched:
+                hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+            self._check_step(input, *hx)
         x_gates = F.linear(input, self.weight_ih, self.bias_ih)
         _, (h, c) = _lstm_step(x_gates, tuple(hx), self.weight_hh, self.bias_hh, None)
         if not is_batched:
@@ -935,9 +962,12 @@ class GRUCell(RNNCellBase):
             raise ShapeError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
         input, is_batched = self._batched("GRUCell", input, hx)  # noqa: A001
         if hx is None:
+            self._check_step(input)
             hx = self._zeros(input)
-        elif not is_batched:
-            hx = hx.unsqueeze(0)
+        else:
+            if not is_batched:
+                hx = hx.unsqueeze(0)
+            self._check_step(input, hx)
         x_gates = F.linear(input, self.weight_ih, self.bias_ih)
         h, _ = _gru_step(x_gates, hx, self.weight_hh, self.bias_hh, None)
         return h if is_batched else h.squeeze(0)
