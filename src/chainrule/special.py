@@ -17,34 +17,40 @@ from chainrule.ops.elementwise import (
     exp2,
     expm1,
     log1p,
-    logit,
     round,  # noqa: A004
     sinc,
-    xlogy,
 )
 from chainrule.ops.elementwise import sigmoid as expit
-from chainrule.ops.reduction import log_softmax, logsumexp, softmax
-from chainrule.ops.special import (
+
+# the namespace's functions that take `out=`, as torch.special's: the same objects as
+# chainrule.digamma and the others (torch.special.psi is torch.digamma)
+from chainrule.ops.out_arguments import (
     digamma,
+    erfinv,
+    i0,
+    logit,
+    logsumexp,
+    polygamma,
+    xlogy,
+)
+from chainrule.ops.out_arguments import digamma as psi
+from chainrule.ops.out_arguments import igamma as gammainc
+from chainrule.ops.out_arguments import igammac as gammaincc
+from chainrule.ops.out_arguments import lgamma as gammaln
+from chainrule.ops.out_arguments import mvlgamma as multigammaln
+from chainrule.ops.reduction import log_softmax, softmax
+from chainrule.ops.special import (
     entr,
     erfcx,
-    erfinv,
-    gammainc,
-    gammaincc,
-    i0,
     i0e,
     i1,
     i1e,
     log_ndtr,
     ndtr,
     ndtri,
-    polygamma,
     xlog1py,
     zeta,
 )
-from chainrule.ops.special import digamma as psi
-from chainrule.ops.special import lgamma as gammaln
-from chainrule.ops.special import mvlgamma as multigammaln
 from chainrule.ops.special_functions import (
     airy_ai,
     bessel_j0,
