@@ -730,6 +730,18 @@ def test_ldexp_takes_two_to_a_floating_exponent_in_its_dtype_as_torch(mantissa, 
     assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("exponent", [0, 0.0, 2, 2.5, -1, True])
+@pytest.mark.parametrize("dtype", ["complex64", "float32", "int64"])
+def test_float_power_with_a_number_exponent_is_pow_of_a_scalar_as_torch(dtype, exponent):
+    """float_power(x, number) is PyTorch's pow(Tensor, Scalar) in double: a number 0 gives 1
+    at a complex zero base (it gave nan + nan j)."""
+    results = []
+    for lib in (chainrule, torch):
+        out = lib.float_power(lib.tensor([0, 1, 2], dtype=getattr(lib, dtype)), exponent)
+        results.append((str(out.dtype).split(".")[1], out.tolist()))
+    assert results[0] == results[1]
+
+
 def test_where_and_lerp_dtypes_match_torch():
     condition, t_condition = pair([True, False], "bool")
     for x_value, y_value in [(1.0, 0), (1, 0), (True, False), (1, 0.5)]:

@@ -1633,6 +1633,10 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in operands
     )
     target = dtypes.complex128 if complex_operand else dtypes.float64  # PyTorch's double
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float, complex)):
+        # pow(Tensor, Scalar), as PyTorch's: a number 0 gives 1 even at a complex zero base
+        number = complex(exponent) if complex_operand else float(exponent)
+        return pow(cast(input, target), number)
     input, exponent = _widened_for_number(input, exponent, target)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, target), cast(y, target))
