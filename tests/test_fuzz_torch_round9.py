@@ -346,10 +346,318 @@ def _draw_linalg(seed: int):
     return label, program
 
 
+# ---- family: fft with gradients ----------------------------------------------------------------
+# A random real or complex signal (1-3 dims, odd and even lengths, sometimes non-contiguous)
+# through one transform with random n= or s=, dim= and norm=, then fftshift/ifftshift or a
+# frequency grid; the result, and the gradient of a weighted sum of |result| or its real part.
+
+FFT_CALLS = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+             "fftn", "ifftn", "rfftn", "irfftn", "hfft2", "ihfft2", "hfftn", "ihfftn"]  # fmt: skip
+ONE_DIM = {"fft", "ifft", "rfft", "irfft", "hfft", "ihfft"}
+
+
+def _draw_fft(seed: int):
+    rng = np.random.default_rng(seed)
+    call = _choice(rng, FFT_CALLS)
+    ndim = int(rng.integers(1, 4))
+    shape = tuple(int(size) for size in rng.integers(1, 6, size=ndim))
+    real_only = call.startswith(("rfft", "ihfft"))  # (a complex input is their RuntimeError)
+    complex_input = bool(rng.random() < (0.05 if real_only else 0.5))
+    dtype = _choice(rng, ["float64", "float64", "float32"])
+    if complex_input:
+        dtype = {"float64": "complex128", "float32": "complex64"}[dtype]
+    values = rng.standard_normal(shape)
+    if complex_input:
+        values = values + 1j * rng.standard_normal(shape)
+    transposed = ndim > 1 and bool(rng.random() < 0.3)
+    norm = _choice(rng, [None, "backward", "ortho", "forward"])
+    dim_draw = _choice(
+        rng,
+        ["default", "default", "last", "first", "pair", "neg", "neg"]
+        + ["bad"] * (rng.random() < 0.3),
+    )
+    length = _choice(rng, [None, None, 1, 2, 3, 4, 7, 8, 0])
+    sizes = _choice(
+        rng, [None, None, "same", "grow", "shrink", "shrink"] + ["bad"] * (rng.random() < 0.3)
+    )
+    after = _choice(rng, ["none", "none", "fftshift", "ifftshift", "fftfreq", "rfftfreq"])
+    shift_dim = _choice(rng, [None, -1, 0, (0, -1)])
+    spacing = _choice(rng, [1.0, 0.5, 2.0])
+    gradients = bool(rng.random() < 0.8)
+
+    def program(lib):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=gradients)
+        signal = x.mT if transposed else x
+        function = getattr(lib.fft, call)
+        options = {} if norm is None else {"norm": norm}
+        if call in ONE_DIM:
+            if length is not None:
+                options["n"] = length
+            if dim_draw == "first":
+                options["dim"] = 0
+            elif dim_draw == "bad":
+                options["dim"] = signal.ndim
+        else:
+            dims = {"default": None, "last": (-1,), "first": (0,), "pair": (0, -1),
+                    "neg": (-2, -1) if signal.ndim > 1 else (-1,),
+                    "bad": (0, 0)}[dim_draw]  # fmt: skip
+            if call.endswith("2") and dims is None and signal.ndim < 2:
+                dims = (-1,)
+            if dims is not None:
+                options["dim"] = dims
+            if sizes is not None:
+                count = len(dims) if dims is not None else (2 if call.endswith("2") else
+                                                            signal.ndim)  # fmt: skip
+                grid = signal.shape[-count:] if count <= signal.ndim else (2,) * count
+                options["s"] = {"same": tuple(grid), "grow": tuple(size + 1 for size in grid),
+                                "shrink": tuple(max(size - 1, 1) for size in grid),
+                                "bad": (0,) * count}[sizes]  # fmt: skip
+        out = function(signal, **options)
+        outputs = [out]
+        if after == "fftshift":
+            outputs.append(lib.fft.fftshift(out, dim=shift_dim if out.ndim > 1 else None))
+        elif after == "ifftshift":
+            outputs.append(lib.fft.ifftshift(out, dim=shift_dim if out.ndim > 1 else None))
+        elif after == "fftfreq":
+            outputs.append(lib.fft.fftfreq(out.shape[-1], d=spacing))
+        elif after == "rfftfreq":
+            outputs.append(lib.fft.rfftfreq(out.shape[-1], d=spacing, dtype=lib.float64))
+        if not gradients:
+            return tuple(outputs)
+        loss = _real_loss(lib, *[item for item in outputs if item.requires_grad])
+        return tuple(outputs), _grads(lib, loss, [x])
+
+    label = f"{call} {dtype} {shape}{' mT' * transposed} norm={norm} {dim_draw} {length} {sizes}"
+    return label, program
+
+
+# ---- family: recurrent layers ------------------------------------------------------------------
+# nn.RNN/LSTM/GRU (random layers, directions, batch_first, bias, nonlinearity, proj_size) or
+# a *Cell, with PyTorch's initial weights copied into chainrule's module, over a padded,
+# packed or unbatched float64 input, with given or zero initial states: the outputs, the
+# final states and the gradients of the input, the states and every parameter.
+
+
+def _torch_weights(make) -> dict:
+    """The float64 state dict PyTorch's constructor draws for a fixed seed, as NumPy arrays."""
+    torch.manual_seed(0)
+    module = make(torch).double()
+    return {name: value.detach().numpy().copy() for name, value in module.state_dict().items()}
+
+
+def _with_weights(lib, make, weights: dict):
+    module = make(lib).double()
+    module.load_state_dict({name: lib.tensor(value) for name, value in weights.items()})
+    return module
+
+
+def _parameter_grads(lib, loss, module, extra: list) -> tuple:
+    leaves = [parameter for _, parameter in module.named_parameters()] + extra
+    names = tuple(name for name, _ in module.named_parameters())
+    return names, _grads(lib, loss, leaves)
+
+
+def _draw_recurrent(seed: int):
+    rng = np.random.default_rng(seed)
+    kind = _choice(rng, ["RNN", "LSTM", "GRU", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
+                         "GRUCell"])  # fmt: skip
+    features, hidden = int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    options: dict = {"bias": bool(rng.random() < 0.8)}
+    cell = kind.endswith("Cell")
+    if kind.startswith("RNN") and rng.random() < 0.4:
+        options["nonlinearity"] = "relu"
+    if not cell:
+        options["num_layers"] = int(rng.integers(1, 4))
+        options["bidirectional"] = bool(rng.random() < 0.5)
+        options["batch_first"] = bool(rng.random() < 0.5)
+        options["dropout"] = 0.0
+        if kind == "LSTM" and hidden > 1 and rng.random() < 0.4:
+            options["proj_size"] = int(rng.integers(1, hidden))
+    layout = _choice(rng, ["padded", "padded", "packed", "unbatched"])
+    batch, steps = int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    lengths = sorted(rng.integers(1, steps + 1, size=batch).tolist(), reverse=True)
+    if rng.random() < 0.5:
+        rng.shuffle(lengths)
+    enforce_sorted = lengths == sorted(lengths, reverse=True) and bool(rng.random() < 0.5)
+    given_state = bool(rng.random() < 0.5)
+    values = rng.standard_normal((steps, batch, features))
+    directions = 2 if options.get("bidirectional") else 1
+    layers = options.get("num_layers", 1)
+    out_hidden = options.get("proj_size", 0) or hidden
+    h0 = rng.standard_normal((layers * directions, batch, out_hidden))
+    c0 = rng.standard_normal((layers * directions, batch, hidden))
+
+    def make(lib):
+        return getattr(lib.nn, kind)(features, hidden, **options)
+
+    weights = _torch_weights(make)
+
+    def program(lib):
+        module = _with_weights(lib, make, weights)
+        x = lib.tensor(values, requires_grad=True)
+        h = lib.tensor(h0, requires_grad=True)
+        c = lib.tensor(c0, requires_grad=True)
+        if cell:
+            inputs = x[0] if layout != "unbatched" else x[0, 0]
+            state_h, state_c = (h[0], c[0]) if layout != "unbatched" else (h[0, 0], c[0, 0])
+            state = (
+                None if not given_state else ((state_h, state_c) if kind == "LSTMCell" else state_h)
+            )
+            out = module(inputs, state)
+            outputs = tuple(out) if kind == "LSTMCell" else (out,)
+        else:
+            inputs = x.transpose(0, 1) if options["batch_first"] else x
+            state_h, state_c = h, c
+            if layout == "unbatched":
+                inputs, state_h, state_c = x[:, 0], h[:, 0], c[:, 0]
+            state = None if not given_state else ((state_h, state_c) if kind == "LSTM" else state_h)
+            if layout == "packed":
+                inputs = lib.nn.utils.rnn.pack_padded_sequence(
+                    inputs, lengths, batch_first=options["batch_first"],
+                    enforce_sorted=enforce_sorted,
+                )  # fmt: skip
+            out, final = module(inputs, state)
+            if layout == "packed":
+                out, out_lengths = lib.nn.utils.rnn.pad_packed_sequence(
+                    out, batch_first=options["batch_first"]
+                )
+                outputs = (out, out_lengths)
+            else:
+                outputs = (out,)
+            outputs += tuple(final) if kind == "LSTM" else (final,)
+        loss = _real_loss(lib, *outputs)
+        return outputs, _parameter_grads(lib, loss, module, [x, h, c])
+
+    return f"{kind} {options} {layout} given={given_state}", program
+
+
+# ---- family: attention -------------------------------------------------------------------------
+# nn.MultiheadAttention (kdim/vdim, add_bias_kv, add_zero_attn, bool or float key padding and
+# attention masks, 2-D or 3-D, need_weights, average_attn_weights, batch_first, unbatched),
+# nn.TransformerEncoderLayer/DecoderLayer (norm_first, activation, masks, is_causal) and
+# F.scaled_dot_product_attention (scale=, enable_gqa=, is_causal, bool and float masks), with
+# PyTorch's weights: the outputs, attention weights and gradients.
+
+
+def _mask(rng, shape: tuple, kind: str) -> np.ndarray | None:
+    if kind == "none":
+        return None
+    keep = rng.random(shape) < 0.7
+    keep[..., 0] = True  # (a fully masked row is nan in both, by different routes)
+    if kind == "bool":
+        return ~keep
+    return np.where(keep, rng.standard_normal(shape) * 0.5, -np.inf)
+
+
+def _lib_mask(lib, mask):
+    if mask is None:
+        return None
+    return lib.tensor(mask)
+
+
+def _draw_attention(seed: int):
+    rng = np.random.default_rng(seed)
+    kind = _choice(rng, ["mha", "mha", "encoder", "decoder", "sdpa", "sdpa"])
+    heads = _choice(rng, [1, 2])
+    embed = heads * int(rng.integers(1, 4))
+    batch, target, source = (
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, 4)),
+    )
+    unbatched = bool(rng.random() < 0.2)
+    batch_first = bool(rng.random() < 0.5)
+    mask_kind = _choice(rng, ["none", "bool", "float"])
+    padding_kind = _choice(rng, ["none", "bool", "float"])
+    if mask_kind != "none" and padding_kind != "none" and mask_kind != padding_kind:
+        padding_kind = mask_kind  # (mixed mask types: PyTorch warns and converts; not fuzzed)
+    three_d = bool(rng.random() < 0.3) and not unbatched
+    need_weights = bool(rng.random() < 0.6)
+    average = bool(rng.random() < 0.5)
+    options: dict = {}
+    if kind == "mha":
+        if rng.random() < 0.4:
+            options["kdim"], options["vdim"] = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        options["bias"] = bool(rng.random() < 0.8)
+        options["add_bias_kv"] = bool(rng.random() < 0.3)
+        options["add_zero_attn"] = bool(rng.random() < 0.3)
+        options["batch_first"] = batch_first
+    elif kind in ("encoder", "decoder"):
+        options = {"dim_feedforward": int(rng.integers(1, 6)), "dropout": 0.0,
+                   "activation": _choice(rng, ["relu", "gelu"]), "batch_first": batch_first,
+                   "norm_first": bool(rng.random() < 0.5), "bias": bool(rng.random() < 0.8),
+                   "layer_norm_eps": _choice(rng, [1e-5, 1e-3])}  # fmt: skip
+    kdim, vdim = options.get("kdim", embed), options.get("vdim", embed)
+    query = rng.standard_normal((target, batch, embed))
+    key = rng.standard_normal((source, batch, kdim))
+    value = rng.standard_normal((source, batch, vdim))
+    attn_shape = (batch * heads, target, source) if three_d else (target, source)
+    attn_mask = _mask(rng, attn_shape, mask_kind)
+    padding = _mask(rng, (batch, source) if not unbatched else (source,), padding_kind)
+    self_mask = _mask(rng, (target, target), mask_kind)
+    memory_mask = _mask(rng, (target, target), mask_kind)
+    self_padding = _mask(rng, (batch, target) if not unbatched else (target,), padding_kind)
+    is_causal = kind == "sdpa" and attn_mask is None and bool(rng.random() < 0.3)
+    scale = _choice(rng, [None, None, 0.5, 2.0])
+    gqa = kind == "sdpa" and bool(rng.random() < 0.3)
+    sdpa_heads, kv_heads = (4, 2) if gqa else (heads, heads)
+    sdpa_q = rng.standard_normal((batch, sdpa_heads, target, embed))
+    sdpa_k = rng.standard_normal((batch, kv_heads, source, embed))
+    sdpa_v = rng.standard_normal((batch, kv_heads, source, vdim))
+    sdpa_mask = _mask(rng, (target, source), mask_kind)
+
+    def make(lib):
+        if kind == "mha":
+            return lib.nn.MultiheadAttention(embed, heads, **options)
+        if kind == "encoder":
+            return lib.nn.TransformerEncoderLayer(embed, heads, **options)
+        return lib.nn.TransformerDecoderLayer(embed, heads, **options)
+
+    weights = _torch_weights(make) if kind != "sdpa" else None
+
+    def program(lib):
+        if kind == "sdpa":
+            q, k, v = (lib.tensor(array, requires_grad=True) for array in (sdpa_q, sdpa_k, sdpa_v))
+            extra = {"enable_gqa": True} if gqa else {}
+            out = lib.nn.functional.scaled_dot_product_attention(
+                q, k, v, attn_mask=_lib_mask(lib, sdpa_mask), is_causal=is_causal, scale=scale,
+                **extra,
+            )  # fmt: skip
+            return out, _grads(lib, _real_loss(lib, out), [q, k, v])
+        module = _with_weights(lib, make, weights)
+        module.train()  # (the eval fast path is PyTorch's fused kernel: its own rounding)
+        q, k, v = (lib.tensor(array, requires_grad=True) for array in (query, key, value))
+        if unbatched:
+            q, k, v = q[:, 0], k[:, 0], v[:, 0]
+        elif batch_first:
+            q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
+        mask, pad = _lib_mask(lib, attn_mask), _lib_mask(lib, padding)
+        if kind == "mha":
+            out, attention = module(q, k, v, key_padding_mask=pad, attn_mask=mask,
+                                    need_weights=need_weights,
+                                    average_attn_weights=average)  # fmt: skip
+            outputs = (out, attention)
+        elif kind == "encoder":
+            outputs = (module(q, src_mask=_lib_mask(lib, self_mask),
+                              src_key_padding_mask=_lib_mask(lib, self_padding)),)  # fmt: skip
+        else:
+            outputs = (module(q, q * 0.5 + 1, tgt_mask=_lib_mask(lib, self_mask),
+                              memory_mask=_lib_mask(lib, memory_mask),
+                              tgt_key_padding_mask=_lib_mask(lib, self_padding),
+                              memory_key_padding_mask=_lib_mask(lib, self_padding)),)  # fmt: skip
+        loss = _real_loss(lib, *outputs)
+        return outputs, _parameter_grads(lib, loss, module, [q, k, v])
+
+    return f"{kind} heads={heads} {options} masks={mask_kind}/{padding_kind} 3d={three_d}", program
+
+
 # ---- the tests -----------------------------------------------------------------------------------
 
 FAMILIES = {
     "linalg": (_draw_linalg, 300),
+    "fft": (_draw_fft, 300),
+    "recurrent": (_draw_recurrent, 150),
+    "attention": (_draw_attention, 100),
 }
 
 REGRESSIONS: dict = {
