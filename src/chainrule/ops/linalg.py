@@ -1405,6 +1405,13 @@ def tensordot(
     """
     _check_same_dtype("tensordot", a, b)
     dims_a, dims_b = _tensordot_dims(a, b, dims)
+    if autocast_active() is not None:
+        # PyTorch's tensordot asks for one dtype, then multiplies with mm, which autocast
+        # lowers, unless both sides keep a single element (a dot product, which it does not)
+        free_a = math.prod(size for axis, size in enumerate(a.shape) if axis not in dims_a)
+        free_b = math.prod(size for axis, size in enumerate(b.shape) if axis not in dims_b)
+        if (free_a, free_b) != (1, 1):
+            a, b = autocast_operands(LOWER, a, b)
     a_labels = list(_LETTERS[: a.ndim])
     b_labels = list(_LETTERS[a.ndim : a.ndim + b.ndim])
     for da, db in zip(dims_a, dims_b):
