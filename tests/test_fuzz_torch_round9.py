@@ -822,14 +822,174 @@ def _draw_grad_scaler(rng):
     return f"GradScaler {options} {optimizer_name} bad={bad_steps}", program
 
 
+# ---- family: training loops --------------------------------------------------------------------
+# A random small model (Linear or Conv1d stacks with norms, Dropout(p=0) and activations, in
+# float64, PyTorch's initial weights copied), a random optimizer, scheduler and loss, trained
+# 5-8 steps on the same batches: gradient accumulation over micro-batches, gradient clipping,
+# zero_grad(set_to_none=), and a state_dict round trip of model, optimizer and scheduler into
+# fresh objects mid-run. Every step's loss, learning rate and parameters, then the model's
+# output in eval mode.
+
+TRAIN_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax"]
+TRAIN_SCHEDULERS = [None, "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
+                    "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau"]  # fmt: skip
+TRAIN_LOSSES = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
+                "BCEWithLogitsLoss", "NLLLoss"]  # fmt: skip
+ACTIVATIONS = ["ReLU", "Tanh", "GELU", "SiLU", "LeakyReLU", "ELU", "Sigmoid", "Softplus"]
+
+
+def _train_layers(rng, conv: bool, features: int, outputs: int) -> list:
+    """The model as (class name, args, kwargs) rows, built alike in both libraries."""
+    hidden = int(rng.integers(2, 6))
+    activation = (_choice(rng, ACTIVATIONS), (), {})
+    if conv:
+        channels = int(rng.integers(1, 4))
+        kernel = int(rng.integers(1, 4))
+        # (a bias before a BatchNorm has a gradient of exactly 0, which rounding makes 1e-17
+        # of either sign, and Adagrad's or Adam's first step divides by its size: no bias)
+        batch_norm = bool(rng.random() < 0.5)
+        bias = bool(rng.random() < 0.8) and not batch_norm
+        padding = int(rng.integers(0, 2))
+        rows = [("Conv1d", (features, channels, kernel), {"padding": padding, "bias": bias})]
+        if batch_norm:
+            rows.append(("BatchNorm1d", (channels,), {"momentum": _choice(rng, [0.1, 0.5])}))
+        rows += [activation, ("Flatten", (), {}), ("LazyLinear", (outputs,), {})]
+        return rows
+    bias = bool(rng.random() < 0.8)
+    norm = _choice(rng, [None, "LayerNorm", "BatchNorm1d"])
+    rows = [("Linear", (features, hidden), {"bias": bias and norm != "BatchNorm1d"})]
+    if norm is not None:
+        rows.append((norm, (hidden,), {}))
+    rows += [activation, ("Dropout", (0.0,), {})]
+    if rng.random() < 0.4:
+        rows += [("Linear", (hidden, hidden), {}), (_choice(rng, ACTIVATIONS), (), {})]
+    rows.append(("Linear", (hidden, outputs), {}))
+    return rows
+
+
+def _build(lib, rows: list, sample):
+    model = lib.nn.Sequential(
+        *[getattr(lib.nn, name)(*args, **kwargs) for name, args, kwargs in rows]
+    )
+    model = model.double()
+    model(sample)  # (materializes LazyLinear)
+    return model
+
+
+def _train_optimizer(lib, name: str, parameters, options: dict):
+    return getattr(lib.optim, name)(parameters, **options)
+
+
+def _train_scheduler(lib, name, optimizer, steps: int):
+    schedulers = lib.optim.lr_scheduler
+    if name is None:
+        return None
+    if name == "StepLR":
+        return schedulers.StepLR(optimizer, step_size=2, gamma=0.5)
+    if name == "ExponentialLR":
+        return schedulers.ExponentialLR(optimizer, gamma=0.8)
+    if name == "CosineAnnealingLR":
+        return schedulers.CosineAnnealingLR(optimizer, T_max=4, eta_min=0.001)
+    if name == "LinearLR":
+        return schedulers.LinearLR(optimizer, start_factor=0.5, total_iters=3)
+    if name == "MultiStepLR":
+        return schedulers.MultiStepLR(optimizer, milestones=[1, 3], gamma=0.3)
+    if name == "OneCycleLR":
+        return schedulers.OneCycleLR(optimizer, max_lr=0.1, total_steps=steps + 1)
+    return schedulers.ReduceLROnPlateau(optimizer, patience=0, factor=0.5)
+
+
+def _draw_training(seed: int):
+    rng = np.random.default_rng(seed)
+    conv = bool(rng.random() < 0.3)
+    features, classes = int(rng.integers(1, 4)), int(rng.integers(2, 4))
+    loss_name = _choice(rng, TRAIN_LOSSES)
+    outputs = classes if loss_name in ("CrossEntropyLoss", "NLLLoss") else int(rng.integers(1, 3))
+    rows = _train_layers(rng, conv, features, outputs)
+    optimizer_name = _choice(rng, TRAIN_OPTIMIZERS)
+    options: dict = {"lr": _choice(rng, [0.1, 0.05, 0.01])}
+    if optimizer_name == "SGD" and rng.random() < 0.6:
+        options["momentum"] = 0.9
+        options["nesterov"] = bool(rng.random() < 0.5)
+    if rng.random() < 0.4:
+        options["weight_decay"] = 0.01
+    scheduler_name = _choice(rng, TRAIN_SCHEDULERS)
+    if scheduler_name == "OneCycleLR" and optimizer_name in ("Adagrad", "RMSprop"):
+        scheduler_name = "StepLR"  # (OneCycleLR cycles a momentum these have not)
+    steps = int(rng.integers(5, 7))
+    micro = int(rng.integers(1, 3))
+    batch = int(rng.integers(2, 5))
+    length = int(rng.integers(3, 6))
+    shape = (batch, features, length) if conv else (batch, features)
+    inputs = rng.standard_normal((steps, micro) + shape)
+    if loss_name in ("CrossEntropyLoss", "NLLLoss"):
+        targets = rng.integers(0, classes, size=(steps, micro, batch))
+    elif loss_name == "BCEWithLogitsLoss":
+        targets = rng.random((steps, micro, batch, outputs))
+    else:
+        targets = rng.standard_normal((steps, micro, batch, outputs))
+    clip = _choice(rng, [None, None, "norm", "value"])
+    set_to_none = bool(rng.random() < 0.5)
+    reload_at = int(rng.integers(1, steps)) if rng.random() < 0.5 else None
+    torch.manual_seed(seed)
+    initial = _build(torch, rows, torch.tensor(inputs[0, 0])).state_dict()
+    weights = {name: value.detach().numpy().copy() for name, value in initial.items()}
+
+    def program(lib):
+        model = _build(lib, rows, lib.tensor(inputs[0, 0]))
+        model.load_state_dict({name: lib.tensor(value) for name, value in weights.items()})
+        criterion = getattr(lib.nn, loss_name)()
+        optimizer = _train_optimizer(lib, optimizer_name, model.parameters(), options)
+        scheduler = _train_scheduler(lib, scheduler_name, optimizer, steps)
+        record = []
+        for step in range(steps):
+            optimizer.zero_grad(set_to_none=set_to_none)
+            total = 0.0
+            for part in range(micro):
+                out = model(lib.tensor(inputs[step, part]))
+                if loss_name == "NLLLoss":
+                    out = lib.log_softmax(out, -1)
+                target = lib.tensor(targets[step, part])
+                loss = criterion(out, target) / micro
+                loss.backward()
+                total += loss.item()
+            if clip == "norm":
+                record.append(lib.nn.utils.clip_grad_norm_(model.parameters(), 0.5))
+            elif clip == "value":
+                lib.nn.utils.clip_grad_value_(model.parameters(), 0.1)
+            optimizer.step()
+            if scheduler_name == "ReduceLROnPlateau":
+                scheduler.step(total)
+            elif scheduler is not None:
+                scheduler.step()
+            rates = lib.tensor([total, optimizer.param_groups[0]["lr"]], dtype=lib.float64)
+            record.append((rates, tuple(p.detach().clone() for p in model.parameters())))
+            if step == reload_at:
+                saved = (model.state_dict(), optimizer.state_dict(),
+                         scheduler.state_dict() if scheduler is not None else None)  # fmt: skip
+                model = _build(lib, rows, lib.tensor(inputs[0, 0]))
+                model.load_state_dict(saved[0])
+                optimizer = _train_optimizer(lib, optimizer_name, model.parameters(), options)
+                optimizer.load_state_dict(saved[1])
+                scheduler = _train_scheduler(lib, scheduler_name, optimizer, steps)
+                if scheduler is not None:
+                    scheduler.load_state_dict(saved[2])
+        model.eval()
+        return tuple(record), model(lib.tensor(inputs[0, 0]))
+
+    label = f"{[row[0] for row in rows]} {optimizer_name} {options} {scheduler_name} {loss_name}"
+    return label, program
+
+
 # ---- the tests -----------------------------------------------------------------------------------
 
 FAMILIES = {
-    "linalg": (_draw_linalg, 300),
-    "fft": (_draw_fft, 300),
-    "recurrent": (_draw_recurrent, 150),
-    "attention": (_draw_attention, 100),
-    "amp": (_draw_amp, 300),
+    "linalg": (_draw_linalg, 250),
+    "fft": (_draw_fft, 200),
+    "recurrent": (_draw_recurrent, 80),
+    "attention": (_draw_attention, 40),
+    "amp": (_draw_amp, 160),
+    "training": (_draw_training, 12),
 }
 
 REGRESSIONS: dict = {
@@ -919,7 +1079,25 @@ REGRESSIONS: dict = {
         )
         + (_outcome(lambda: _tensordot_under_autocast(lib, (2, 2), (2, 2), 1, lib.bfloat16)),)
     ),
+    # a lazy layer cast while it waits (.double(), .to(float16)) materializes its parameters
+    # and buffers in that dtype, as PyTorch's; chainrule's took the default dtype (float32)
+    # and lost the waiting buffers' class (a ShapeError on the first call)
+    "lazy_layers_cast_before_their_first_call": lambda lib: tuple(
+        _outcome(lambda make=make, dtype=dtype, shape=shape: _cast_lazy(lib, make, dtype, shape))
+        for make, dtype, shape in (
+            (lambda nn: nn.LazyLinear(2), "float64", (3, 4)),
+            (lambda nn: nn.LazyConv1d(2, 1), "float16", (1, 3, 4)),
+            (lambda nn: nn.LazyBatchNorm1d(), "float64", (2, 3)),
+            (lambda nn: nn.LazyLinear(2, dtype=lib.float64), "float32", (3, 4)),
+        )
+    ),
 }
+
+
+def _cast_lazy(lib, make, dtype: str, shape: tuple):
+    layer = make(lib.nn).to(getattr(lib, dtype))
+    out = layer(lib.ones(shape, dtype=getattr(lib, dtype)))
+    return out.dtype, tuple((name, value.dtype) for name, value in layer.state_dict().items())
 
 
 def _join_under_autocast(lib, join: str, names: tuple):
