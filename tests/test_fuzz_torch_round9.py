@@ -1091,6 +1091,18 @@ REGRESSIONS: dict = {
             (lambda nn: nn.LazyLinear(2, dtype=lib.float64), "float32", (3, 4)),
         )
     ),
+    # linalg.norm with a named order ('fro', 'nuc', or a bad name) is always a matrix norm: a
+    # 1-D input is matrix_norm's RuntimeError; chainrule took 'fro' as a number (ValueError)
+    "norm_with_a_named_order_is_a_matrix_norm": lambda lib: tuple(
+        _outcome(lambda shape=shape, options=options: lib.linalg.norm(lib.ones(shape), **options))
+        for shape in ((2,), (2, 2), (2, 2, 2))
+        for options in (
+            {"ord": "fro"},
+            {"ord": "nuc", "dim": 0},
+            {"ord": "bad"},
+            {"ord": "fro", "dim": (1, 0), "keepdim": True},
+        )
+    ),  # fmt: skip
 }
 
 

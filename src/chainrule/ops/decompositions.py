@@ -1925,6 +1925,8 @@ def norm(
                 f"given, but got shape {tuple(A.shape)}"
             )
         dim = tuple(range(A.ndim))
+    if isinstance(ord, str):  # PyTorch's: a named order is always a matrix norm
+        return matrix_norm(A, ord, tuple(dim), keepdim)
     if len(dim) == 1:
         return reduction.vector_norm(A, 2 if ord is None else ord, dim, keepdim)
     if len(dim) == 2:
