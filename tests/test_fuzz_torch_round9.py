@@ -1103,6 +1103,33 @@ REGRESSIONS: dict = {
             {"ord": "fro", "dim": (1, 0), "keepdim": True},
         )
     ),  # fmt: skip
+    # torch.fft's edges: a 0-d input has no dim to transform (IndexError), a 1-D transform's
+    # n= of -1 is refused (s= keeps a size of -1), fftshift over no dims is roll's "`shifts`
+    # required", and fftfreq takes n = 0 (empty) and d = 0 (inf and nan), refusing integer
+    # dtypes; chainrule let NumPy's errors through, shifted nothing, or refused n = 0
+    "fft_edges": lambda lib: tuple(
+        _outcome(call)
+        for call in (
+            lambda: lib.fft.fft(lib.tensor(1.0)),
+            lambda: lib.fft.rfft(lib.tensor(1.0)),
+            lambda: lib.fft.fft2(lib.tensor(1.0)),
+            lambda: lib.fft.fftn(lib.tensor(1.0)),
+            lambda: lib.fft.fft(lib.ones(4), n=-1),
+            lambda: lib.fft.irfft(lib.ones(4), n=-1),
+            lambda: lib.fft.fftn(lib.ones(2, 3), s=(-1, 4)),
+            lambda: lib.fft.fftshift(lib.tensor(1.0)),
+            lambda: lib.fft.ifftshift(lib.ones(3), dim=()),
+            lambda: lib.fft.fftshift(lib.ones(0)),
+            lambda: lib.fft.fftfreq(0),
+            lambda: lib.fft.fftfreq(-1),
+            lambda: lib.fft.fftfreq(4, d=0),
+            lambda: lib.fft.rfftfreq(0),
+            lambda: lib.fft.rfftfreq(-1),
+            lambda: lib.fft.fftfreq(4, dtype=lib.int64),
+            lambda: lib.fft.rfftfreq(4, dtype=lib.complex64),
+            lambda: lib.fft.fftfreq(4, dtype=lib.bfloat16),
+        )
+    ),
 }
 
 
