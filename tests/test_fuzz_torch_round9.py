@@ -1142,6 +1142,37 @@ REGRESSIONS: dict = {
         for name in ("fft", "rfft", "irfft", "hfft2", "ifftn", "ihfft2", "irfftn")
         for dtype in ("float32", "float64", "float16", "complex64", "complex128", "int64")
     ),
+    # the recurrent and attention layers' refusals, of PyTorch's types: LSTMCell's hx must be
+    # a pair (TypeError for a lone Tensor, RuntimeError for one state), an RNN's input of
+    # another dtype than its weights is ValueError, an integer attention or padding mask is
+    # MultiheadAttention's AssertionError, a bad activation name is RuntimeError; chainrule
+    # took the lone Tensor and raised TypeError, TypeError and ValueError
+    "recurrent_and_attention_refusals": lambda lib: tuple(
+        _outcome(call)
+        for call in (
+            lambda: lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), lib.zeros(2, 4)),
+            lambda: lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), (lib.zeros(2, 4),)),
+            lambda: (
+                lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), [lib.zeros(2, 4), lib.zeros(2, 4)])[0].shape
+            ),
+            lambda: lib.nn.LSTM(3, 4)(lib.ones(2, 1, 3, dtype=lib.float64)),
+            lambda: lib.nn.GRU(3, 4).double()(lib.ones(2, 1, 3)),
+            lambda: lib.nn.MultiheadAttention(4, 2)(
+                lib.ones(3, 1, 4),
+                lib.ones(2, 1, 4),
+                lib.ones(2, 1, 4),
+                attn_mask=lib.zeros(3, 2, dtype=lib.int64),
+            ),
+            lambda: lib.nn.MultiheadAttention(4, 2)(
+                lib.ones(3, 1, 4),
+                lib.ones(2, 1, 4),
+                lib.ones(2, 1, 4),
+                key_padding_mask=lib.zeros(1, 2, dtype=lib.int64),
+            ),
+            lambda: lib.nn.TransformerEncoderLayer(4, 2, activation="tanh"),
+            lambda: lib.nn.TransformerDecoderLayer(4, 2, activation="silu"),
+        )
+    ),  # fmt: skip
 }
 
 
