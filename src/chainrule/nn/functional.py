@@ -4146,7 +4146,8 @@ def _canonical_mask(
     if mask is None:
         return None
     if mask.dtype.name != "bool" and not mask.is_floating_point():
-        raise TypeError(f"only bool and floating types of {mask_name} are supported")
+        # (PyTorch's is an assert in F._canonical_mask: AssertionError)
+        raise ArgumentAssertionError(f"only bool and floating types of {mask_name} are supported")
     if other is not None and other.dtype != mask.dtype:
         _warnings.warn(
             f"Support for mismatched {mask_name} and {other_name} is deprecated. "

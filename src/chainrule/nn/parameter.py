@@ -136,7 +136,11 @@ class UninitializedParameter(Parameter):
     def materialize(
         self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
     ) -> None:
-        """Allocate this parameter's memory of `shape` (uninitialized) in place."""
+        """Allocate this parameter's memory of `shape` (uninitialized) in place, by default
+        of the device and dtype it holds (as moved and cast by `Module.to` and `.double()`
+        while it waited, as PyTorch's)."""
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
         fresh = creation.empty(shape, device=device, dtype=dtype)
         self._array = fresh._array
         self._backend = fresh._backend
@@ -176,17 +180,16 @@ class UninitializedBuffer(Tensor):
         empty = creation.empty(0, device=device, dtype=dtype)
         buffer = Tensor._from_array(empty._array, empty._backend, cls=cls)
         buffer._requires_grad = requires_grad
-        buffer._extra = {"factory": {"device": device, "dtype": dtype}}
         return buffer
 
     def materialize(
         self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
     ) -> None:
-        """Allocate this buffer's memory of `shape` (uninitialized) in place."""
-        factory = self._extra.pop("factory")
-        fresh = creation.empty(
-            shape, device=device or factory["device"], dtype=dtype or factory["dtype"]
-        )
+        """Allocate this buffer's memory of `shape` (uninitialized) in place, by default of
+        the device and dtype it holds (as moved and cast while it waited)."""
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        fresh = creation.empty(shape, device=device, dtype=dtype)
         self._array = fresh._array
         self._backend = fresh._backend
         self.__class__ = Tensor

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
+from chainrule.errors import DTypeError
 from chainrule.ops.conversion import cast
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "autocast_operands",
     "autocast_policy",
     "autocast_restored",
+    "check_promote_operands",
     "autocast_decrement_nesting",
     "autocast_increment_nesting",
     "clear_autocast_cache",
@@ -124,6 +126,31 @@ def autocast_policy(policy: str) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return decorate
+
+
+def check_promote_operands(op_name: str, tensors: list) -> None:
+    """PyTorch's rule for the ops it lists to promote under autocast (cat, stack and the
+    joins built on them): walking the floating operands from the autocast dtype, float32
+    wins, float64 is passed over, and the other half dtype (float16 under bfloat16, or the
+    reverse) met before any float32 is a RuntimeError. The joins then promote as usual."""
+    active = _ACTIVE.get()
+    if active is None:
+        return
+    for device_type, lower in active.items():
+        current = lower
+        for tensor in tensors:
+            kind = tensor.dtype
+            if not kind.is_floating_point or kind is dtypes.float64:
+                continue
+            if tensor.device.type != device_type:
+                continue
+            if current is dtypes.float32 or kind is dtypes.float32:
+                current = dtypes.float32
+            elif kind is not lower:
+                raise DTypeError(
+                    f"{op_name}: Unexpected floating ScalarType in at::autocast::prioritize "
+                    f"(a {kind.name} operand under autocast to {lower.name})"
+                )
 
 
 def _autocast_one(policy: str, active: dict, value: Any) -> Any:

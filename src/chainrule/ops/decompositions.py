@@ -1291,6 +1291,12 @@ def cond(
     if out is not None:
         return write_outs("linalg.cond", cond(A, p=p), out)
     _check_float_matrix("linalg.cond", A)
+    if p not in (None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise DomainError(f"linalg.cond got an invalid norm type: {p}")
+    if A.numel() == 0:  # PyTorch's: zeros, outside the graph, square or not
+        real_dtype = A._array.real.dtype
+        backend = A._backend
+        return Tensor._from_array(backend.xp.zeros(tuple(A.shape[:-2]), real_dtype), backend)
     if p in (None, 2, -2):
         s = svdvals(A)
         largest, smallest = s[..., 0], s[..., -1]
@@ -1839,6 +1845,8 @@ def matrix_norm(
     if ord in ("nuc", 2, -2):
         moved = A.movedim((rows, cols), (-2, -1))
         values = svdvals(moved)
+        if ord == 2 and values.shape[-1] == 0:
+            return _no_norms(A, rows, cols, keepdim)
         if ord == "nuc":
             out = reduction.sum(values, -1)
         else:
@@ -1852,9 +1860,21 @@ def matrix_norm(
     summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = reduction.sum(_abs(A), summed_dim, True)
     extreme = reduction.amax if ord > 0 else reduction.amin
+    if ord > 0 and sums.shape[extreme_dim] == 0:
+        return _no_norms(A, rows, cols, keepdim)
     out = extreme(sums, extreme_dim, True)
     out = out if keepdim else squeeze(out, (rows, cols))
     return named(out, "AmaxBackward0" if ord > 0 else "AminBackward0")  # PyTorch's last op
+
+
+def _no_norms(A: Tensor, rows: int, cols: int, keepdim: bool) -> Tensor:  # noqa: N803
+    """The largest of no column sums or singular values: zeros outside the graph, as
+    PyTorch's (the smallest of none is amin's IndexError)."""
+    shape = [1 if axis in (rows, cols) else size for axis, size in enumerate(A.shape)]
+    if not keepdim:
+        shape = [size for axis, size in enumerate(shape) if axis not in (rows, cols)]
+    backend = A._backend
+    return Tensor._from_array(backend.xp.zeros(tuple(shape), A._array.real.dtype), backend)
 
 
 def norm(
@@ -1905,6 +1925,8 @@ def norm(
                 f"given, but got shape {tuple(A.shape)}"
             )
         dim = tuple(range(A.ndim))
+    if isinstance(ord, str):  # PyTorch's: a named order is always a matrix norm
+        return matrix_norm(A, ord, tuple(dim), keepdim)
     if len(dim) == 1:
         return reduction.vector_norm(A, 2 if ord is None else ord, dim, keepdim)
     if len(dim) == 2:

@@ -26,7 +26,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, backend_for_device, dtypes
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import conj, real
@@ -208,6 +208,11 @@ def _resize(x: Any, axis: int, size: int) -> Any:
     return pad(x, tuple(widths), value=0.0)
 
 
+def _length(name: str, n: int | None) -> tuple | None:
+    """A 1-D transform's n= as its s=: checked here, since s= keeps a size given as -1."""
+    return None if n is None else (_check_size(name, n),)
+
+
 def _check_size(name: str, size: int) -> int:
     if size < 1:
         raise ShapeError(f"{name}: Invalid number of data points ({size}) specified")
@@ -261,6 +266,10 @@ def _dims_and_sizes(name: str, x: Any, s: Any, dim: Any) -> tuple[tuple, tuple |
         dims = (dim,)
     else:
         dims = tuple(dim)
+    if ndim == 0 and dims:  # (normalize_dim takes -1 and 0 of a 0-d tensor; these do not)
+        raise IndexRangeError(
+            f"{name}: Dimension specified as {dims[0]} but tensor has no dimensions"
+        )
     dims = tuple(normalize_dim(name, d, ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise ShapeError(f"{name}: dims must be unique, got {tuple(dim)}")
@@ -316,7 +325,7 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
         >>> chainrule.fft.fft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
         tensor([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
     """
-    out = _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
+    out = _c2c("fft", input, _length("fft", n), (dim,), norm, False)
     return named(out, "FftR2CBackward0") if _is_real(input) else out  # PyTorch's r2c
 
 
@@ -340,7 +349,7 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         >>> chainrule.fft.ifft(chainrule.tensor([10.0, 0.0, 0.0, 0.0]))
         tensor([2.5000+0.j, 2.5000+0.j, 2.5000+0.j, 2.5000+0.j])
     """
-    out = _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
+    out = _c2c("ifft", input, _length("ifft", n), (dim,), norm, True)
     return named(out, "ConjBackward0") if _is_real(input) else out  # PyTorch's conj of an r2c
 
 
@@ -524,7 +533,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         >>> chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
         tensor([10.+0.j, -2.+2.j, -2.+0.j])
     """
-    return _r2c("rfft", input, None if n is None else (n,), (dim,), norm)
+    return _r2c("rfft", input, _length("rfft", n), (dim,), norm)
 
 
 @autocast_policy(FLOAT32)
@@ -547,7 +556,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
         >>> chainrule.fft.irfft(chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0])), n=3)
         tensor([1., 2., 3.])
     """
-    return _c2r("irfft", input, None if n is None else (n,), (dim,), norm)
+    return _c2r("irfft", input, _length("irfft", n), (dim,), norm)
 
 
 @autocast_policy(FLOAT32)
@@ -690,7 +699,7 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     """
     norm = _CONJUGATE_NORM[_norm(norm)]
     x = _as_complex("hfft", input)
-    return _c2r("hfft", conj(x), None if n is None else (n,), (dim,), norm)
+    return _c2r("hfft", conj(x), _length("hfft", n), (dim,), norm)
 
 
 @autocast_policy(FLOAT32)
@@ -715,7 +724,7 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     """
     norm = _CONJUGATE_NORM[_norm(norm)]
     x = _as_real("ihfft", input)
-    return conj(_r2c("ihfft", x, None if n is None else (n,), (dim,), norm))
+    return conj(_r2c("ihfft", x, _length("ihfft", n), (dim,), norm))
 
 
 def hfftn(
@@ -844,8 +853,8 @@ def _shift(name: str, x: Any, dim: Any, inverse: bool) -> Any:
     x = _require_tensor(name, x)
     dims = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else dim)
     dims = tuple(normalize_dim(name, d, x.ndim) for d in dims)
-    if not dims:
-        return x
+    if not dims:  # PyTorch's: a roll over no dims
+        raise ShapeError(f"{name}: `shifts` required (no dimensions to shift)")
     shifts = tuple(-(x.shape[d] // 2) if inverse else x.shape[d] // 2 for d in dims)
     return roll(x, shifts, dims)
 
@@ -888,11 +897,22 @@ def ifftshift(input: Tensor, dim: Dims | None = None) -> Tensor:  # noqa: A002
 
 
 def _frequencies(
-    values: Sequence[float], scale: float, dtype: Any, device: Any, requires_grad: bool
+    name: str,
+    values: Sequence[float],
+    divisor: float,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
 ) -> Any:
     backend = backend_for_device(device)
     kind = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
-    array = backend.xp.asarray(values, dtype="float64") * scale
+    if not (kind.is_floating_point or kind.is_complex):
+        raise ShapeError(f"{name} requires a floating point or complex dtype")
+    if kind.is_complex:
+        raise DTypeError(f"{name}: \"arange_cpu\" not implemented for '{kind.name}'")
+    xp = backend.xp
+    with xp.errstate(divide="ignore", invalid="ignore"):  # d = 0: inf and nan, as PyTorch's
+        array = xp.asarray(values, dtype="float64") * (xp.float64(1.0) / xp.float64(divisor))
     out = Tensor._from_array(array.astype(kind.numpy), backend)
     return out.requires_grad_(requires_grad) if requires_grad else out
 
@@ -923,9 +943,10 @@ def fftfreq(
         >>> chainrule.fft.fftfreq(5)
         tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
     """
-    n = _check_size("fftfreq", n)
+    if n < 0:
+        raise ShapeError(f"fftfreq: Trying to create tensor with negative dimension {n}: [{n}]")
     values = [k if k <= (n - 1) // 2 else k - n for k in range(n)]
-    return _frequencies(values, 1.0 / (d * n), dtype, device, requires_grad)
+    return _frequencies("fftfreq", values, d * n, dtype, device, requires_grad)
 
 
 def rfftfreq(
@@ -953,5 +974,9 @@ def rfftfreq(
         >>> chainrule.fft.rfftfreq(6, d=0.5)
         tensor([0.0000, 0.3333, 0.6667, 1.0000])
     """
-    n = _check_size("rfftfreq", n)
-    return _frequencies(list(range(n // 2 + 1)), 1.0 / (d * n), dtype, device, requires_grad)
+    count = int(n / 2) + 1  # (C++'s division, toward zero: n = -1 gives one frequency)
+    if count < 0:
+        raise ShapeError(
+            f"rfftfreq: Trying to create tensor with negative dimension {count}: [{count}]"
+        )
+    return _frequencies("rfftfreq", list(range(count)), d * n, dtype, device, requires_grad)

@@ -252,7 +252,8 @@ def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
     """x @ y; a stack of matrices times one matrix (or one vector) is done as one product over
     all rows (one BLAS call instead of NumPy's loop over the stack)."""
     if x.ndim > 2 and y.ndim <= 2:
-        rows = xp.matmul(x.reshape(-1, x.shape[-1]), y)
+        # (the row count spelt out: -1 is ambiguous when a row is empty)
+        rows = xp.matmul(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), y)
         return rows.reshape(x.shape[:-1] + y.shape[1:])
     return xp.matmul(x, y)
 
@@ -283,8 +284,9 @@ class Matmul(Op):
         if ctx.next_edges[1] is not None:
             if len(y_shape) == 2 and len(x_shape) > 2:
                 # The shared matrix's gradient sums over the stack: one product of all rows.
-                rows_x = reshape(ctx.x, (-1, x_shape[-1]))
-                rows_g = reshape(g, (-1, y_shape[-1]))
+                stack = math.prod(x_shape[:-1])  # (not -1: ambiguous for empty rows)
+                rows_x = reshape(ctx.x, (stack, x_shape[-1]))
+                rows_g = reshape(g, (stack, y_shape[-1]))
                 grad_y = _product(Matmul, (_mT(rows_x), rows_g))
             else:
                 grad_y = unbroadcast(_product(Matmul, (_mT(ctx.x), g)), y_shape)
@@ -1410,6 +1412,13 @@ def tensordot(
     """
     _check_same_dtype("tensordot", a, b)
     dims_a, dims_b = _tensordot_dims(a, b, dims)
+    if autocast_active() is not None:
+        # PyTorch's tensordot asks for one dtype, then multiplies with mm, which autocast
+        # lowers, unless both sides keep a single element (a dot product, which it does not)
+        free_a = math.prod(size for axis, size in enumerate(a.shape) if axis not in dims_a)
+        free_b = math.prod(size for axis, size in enumerate(b.shape) if axis not in dims_b)
+        if (free_a, free_b) != (1, 1):
+            a, b = autocast_operands(LOWER, a, b)
     a_labels = list(_LETTERS[: a.ndim])
     b_labels = list(_LETTERS[a.ndim : a.ndim + b.ndim])
     for da, db in zip(dims_a, dims_b):
@@ -1993,7 +2002,17 @@ class Slogdet(Op):
         return (sign, logabsdet)
 
     @staticmethod
+    def materialize_grads(ctx: Node, grads: list) -> list:
+        """A real sign is piecewise constant: without a cotangent for logabsdet, A gets no
+        gradient (None, as PyTorch's), and a singular A is no error."""
+        if not ctx.a.is_complex() and grads[1] is None:
+            return grads
+        return Op.materialize_grads(ctx, grads)
+
+    @staticmethod
     def vjp(ctx: Node, g_sign: Any, g_logabsdet: Any) -> tuple:
+        if g_logabsdet is None:
+            return (None,)
         inverse_h = _mH(_backward_inv("slogdet", ctx.a))
         if ctx.a.is_complex():
             g_logabsdet = make_complex(g_logabsdet, imag(g_sign * conj(ctx.sign)))

@@ -824,6 +824,13 @@ def group_norm(
         )
     check_floating("group_norm", input=input)
     batch, channels = input.shape[:2]
+    # PyTorch's functional checks first that each group's statistics see more than one value
+    # (taking C // num_groups before it knows that num_groups divides C)
+    if num_groups > 0 and batch * (channels // num_groups) * math.prod(input.shape[2:]) == 1:
+        raise ShapeError(
+            f"group_norm: expected more than 1 value per channel when training, got input of "
+            f"shape {tuple(input.shape)} and num_groups={num_groups}"
+        )
     if num_groups < 1 or channels % num_groups:
         raise ShapeError(
             f"group_norm: expected number of channels in input to be divisible by num_groups, "
@@ -842,7 +849,8 @@ def group_norm(
         out = reshape(y, tuple(input.shape))
         return named(keep_channels_last(input, out), "NativeGroupNormBackward0")
     work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
-    grouped = reshape(work, (batch, num_groups, -1))
+    group_size = channels // num_groups * math.prod(input.shape[2:])  # (-1: ambiguous if empty)
+    grouped = reshape(work, (batch, num_groups, group_size))
     out = reshape(apply(Standardize, (grouped,), (2,), eps)[0], tuple(input.shape))
     out = _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
     if cast_back:

@@ -10,7 +10,9 @@ PyTorch 2.13 by trying outs of every dtype:
 - "cast": the result casts into a dtype of its kind or higher (float32 into float16, float64
   or complex64; never an integer or bool), as elementwise arithmetic;
 - "real": "cast" without complex (std, var, nanmean refuse a complex out);
-- "any": any dtype (logical_not).
+- "any": any dtype (logical_not);
+- "kind": "cast" into a dtype of the result's kind only, complex or real (torch.fft's
+  transforms: chainrule.fft wraps them).
 
 std, var, nanmean and logsumexp compute in a wider floating out's dtype, as PyTorch's;
 the others compute in their own and cast. PyTorch writes the out of its composite functions
@@ -72,11 +74,11 @@ def _documented_out(doc: str) -> str:
     return "\n".join(lines[:end] + [entry] + lines[end:])
 
 
-def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..., Any]:
+def with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..., Any]:
     """`function` taking PyTorch's keyword-only `out`, written by `rule`."""
 
     @functools.wraps(function)
-    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+    def taking_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
         if out is None:
             return function(*args, **kwargs)
         result = function(*args, **kwargs)
@@ -85,11 +87,15 @@ def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..
             result = function(args[0].to(out.dtype), *args[1:], **kwargs)
         if rule == "real" and isinstance(out, Tensor) and out.dtype.is_complex:
             raise DTypeError(f"{name}: a complex out is not implemented for a real result")
+        if rule == "kind" and isinstance(out, Tensor) and out.is_complex() != result.is_complex():
+            kind = "complex" if result.is_complex() else "real floating point"
+            raise DTypeError(f"{name} expects a {kind} output tensor, but got {out.dtype.name}")
         if name in _COMPOSITE and isinstance(out, Tensor) and result.requires_grad:
             return _recorded_copy(name, result, out)
-        return write_out(name, result, out, "cast" if rule == "real" else rule)  # type: ignore[arg-type]
+        rule_of_write = "cast" if rule in ("real", "kind") else rule
+        return write_out(name, result, out, rule_of_write)  # type: ignore[arg-type]
 
-    with_out.__doc__ = _documented_out(function.__doc__ or "")
+    taking_out.__doc__ = _documented_out(function.__doc__ or "")
     signature = inspect.signature(function)
     if "out" not in signature.parameters:
         out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
@@ -99,86 +105,86 @@ def _with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[..
             len(parameters),
         )
         parameters.insert(position, out)
-        with_out.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    return with_out
+        taking_out.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return taking_out
 
 
 # Each name PyTorch's: the function of its module, with `out=` by that op's rule.
-stack = _with_out("stack", shape.stack, "cast")
-hstack = _with_out("hstack", shape.hstack, "cast")
-vstack = _with_out("vstack", shape.vstack, "cast")
-dstack = _with_out("dstack", shape.dstack, "cast")
-column_stack = _with_out("column_stack", shape.column_stack, "cast")
-row_stack = _with_out("row_stack", shape.row_stack, "cast")
-mm = _with_out("mm", linalg.mm, "same")
-bmm = _with_out("bmm", linalg.bmm, "same")
-mv = _with_out("mv", linalg.mv, "same")
-dot = _with_out("dot", linalg.dot, "same")
-vdot = _with_out("vdot", linalg.vdot, "same")
-inner = _with_out("inner", linalg.inner, "same")
-outer = _with_out("outer", linalg.outer, "cast")
-ger = _with_out("ger", linalg.ger, "cast")
-addmm = _with_out("addmm", linalg.addmm, "same")
-addmv = _with_out("addmv", linalg.addmv, "same")
-addr = _with_out("addr", linalg.addr, "cast")
-baddbmm = _with_out("baddbmm", linalg.baddbmm, "same")
-addbmm = _with_out("addbmm", linalg.addbmm, "same")
-kron = _with_out("kron", linalg.kron, "cast")
-tril = _with_out("tril", linalg.tril, "same")
-triu = _with_out("triu", linalg.triu, "same")
-diag = _with_out("diag", linalg.diag, "same")
-addcmul = _with_out("addcmul", linalg.addcmul, "cast")
-addcdiv = _with_out("addcdiv", linalg.addcdiv, "cast")
-argmax = _with_out("argmax", reduction.argmax, "same")
-argmin = _with_out("argmin", reduction.argmin, "same")
-amax = _with_out("amax", reduction.amax, "same")
-amin = _with_out("amin", reduction.amin, "same")
-all = _with_out("all", reduction.all, "same")  # noqa: A001 - PyTorch's name
-any = _with_out("any", reduction.any, "same")  # noqa: A001 - PyTorch's name
-logcumsumexp = _with_out("logcumsumexp", reduction.logcumsumexp, "same")
-logsumexp = _with_out("logsumexp", reduction.logsumexp, "cast")
-std = _with_out("std", reduction.std, "real")
-var = _with_out("var", reduction.var, "real")
-nanmean = _with_out("nanmean", reduction.nanmean, "real")
-msort = _with_out("msort", reduction.msort, "same")
-quantile = _with_out("quantile", reduction.quantile, "same")
-nanquantile = _with_out("nanquantile", reduction.nanquantile, "same")
-gather = _with_out("gather", indexing.gather, "same")
-index_select = _with_out("index_select", indexing.index_select, "same")
-masked_select = _with_out("masked_select", indexing.masked_select, "same")
-take_along_dim = _with_out("take_along_dim", indexing.take_along_dim, "same")
-histc = _with_out("histc", indexing.histc, "same")
-renorm = _with_out("renorm", composites.renorm, "same")
-index_copy = _with_out("index_copy", composites.index_copy, "same")
-lerp = _with_out("lerp", elementwise.lerp, "cast")
-nan_to_num = _with_out("nan_to_num", elementwise.nan_to_num, "same")
-logical_not = _with_out("logical_not", elementwise.logical_not, "any")
-xlogy = _with_out("xlogy", elementwise.xlogy, "cast")
-heaviside = _with_out("heaviside", elementwise.heaviside, "same")
-float_power = _with_out("float_power", elementwise.float_power, "same")
-deg2rad = _with_out("deg2rad", elementwise.deg2rad, "cast")
-rad2deg = _with_out("rad2deg", elementwise.rad2deg, "cast")
-angle = _with_out("angle", elementwise.angle, "cast")
-sgn = _with_out("sgn", elementwise.sgn, "same")
-signbit = _with_out("signbit", elementwise.signbit, "same")
-isposinf = _with_out("isposinf", elementwise.isposinf, "same")
-isneginf = _with_out("isneginf", elementwise.isneginf, "same")
-logit = _with_out("logit", elementwise.logit, "cast")
-nextafter = _with_out("nextafter", elementwise.nextafter, "cast")
-ldexp = _with_out("ldexp", elementwise.ldexp, "same")
-polar = _with_out("polar", elementwise.polar, "same")
-nonzero = _with_out("nonzero", elementwise.nonzero, "same")
-bitwise_not = _with_out("bitwise_not", elementwise.bitwise_not, "same")
-complex = _with_out("complex", _complex.complex, "same")  # noqa: A001 - PyTorch's name
-conj_physical = _with_out("conj_physical", _complex.conj_physical, "same")
-i0 = _with_out("i0", special.i0, "cast")
-lgamma = _with_out("lgamma", special.lgamma, "cast")
-digamma = _with_out("digamma", special.digamma, "cast")
-erfinv = _with_out("erfinv", special.erfinv, "cast")
-polygamma = _with_out("polygamma", special.polygamma, "cast")
-mvlgamma = _with_out("mvlgamma", special.mvlgamma, "cast")
-igamma = _with_out("igamma", special.gammainc, "cast")
-igammac = _with_out("igammac", special.gammaincc, "cast")
+stack = with_out("stack", shape.stack, "cast")
+hstack = with_out("hstack", shape.hstack, "cast")
+vstack = with_out("vstack", shape.vstack, "cast")
+dstack = with_out("dstack", shape.dstack, "cast")
+column_stack = with_out("column_stack", shape.column_stack, "cast")
+row_stack = with_out("row_stack", shape.row_stack, "cast")
+mm = with_out("mm", linalg.mm, "same")
+bmm = with_out("bmm", linalg.bmm, "same")
+mv = with_out("mv", linalg.mv, "same")
+dot = with_out("dot", linalg.dot, "same")
+vdot = with_out("vdot", linalg.vdot, "same")
+inner = with_out("inner", linalg.inner, "same")
+outer = with_out("outer", linalg.outer, "cast")
+ger = with_out("ger", linalg.ger, "cast")
+addmm = with_out("addmm", linalg.addmm, "same")
+addmv = with_out("addmv", linalg.addmv, "same")
+addr = with_out("addr", linalg.addr, "cast")
+baddbmm = with_out("baddbmm", linalg.baddbmm, "same")
+addbmm = with_out("addbmm", linalg.addbmm, "same")
+kron = with_out("kron", linalg.kron, "cast")
+tril = with_out("tril", linalg.tril, "same")
+triu = with_out("triu", linalg.triu, "same")
+diag = with_out("diag", linalg.diag, "same")
+addcmul = with_out("addcmul", linalg.addcmul, "cast")
+addcdiv = with_out("addcdiv", linalg.addcdiv, "cast")
+argmax = with_out("argmax", reduction.argmax, "same")
+argmin = with_out("argmin", reduction.argmin, "same")
+amax = with_out("amax", reduction.amax, "same")
+amin = with_out("amin", reduction.amin, "same")
+all = with_out("all", reduction.all, "same")  # noqa: A001 - PyTorch's name
+any = with_out("any", reduction.any, "same")  # noqa: A001 - PyTorch's name
+logcumsumexp = with_out("logcumsumexp", reduction.logcumsumexp, "same")
+logsumexp = with_out("logsumexp", reduction.logsumexp, "cast")
+std = with_out("std", reduction.std, "real")
+var = with_out("var", reduction.var, "real")
+nanmean = with_out("nanmean", reduction.nanmean, "real")
+msort = with_out("msort", reduction.msort, "same")
+quantile = with_out("quantile", reduction.quantile, "same")
+nanquantile = with_out("nanquantile", reduction.nanquantile, "same")
+gather = with_out("gather", indexing.gather, "same")
+index_select = with_out("index_select", indexing.index_select, "same")
+masked_select = with_out("masked_select", indexing.masked_select, "same")
+take_along_dim = with_out("take_along_dim", indexing.take_along_dim, "same")
+histc = with_out("histc", indexing.histc, "same")
+renorm = with_out("renorm", composites.renorm, "same")
+index_copy = with_out("index_copy", composites.index_copy, "same")
+lerp = with_out("lerp", elementwise.lerp, "cast")
+nan_to_num = with_out("nan_to_num", elementwise.nan_to_num, "same")
+logical_not = with_out("logical_not", elementwise.logical_not, "any")
+xlogy = with_out("xlogy", elementwise.xlogy, "cast")
+heaviside = with_out("heaviside", elementwise.heaviside, "same")
+float_power = with_out("float_power", elementwise.float_power, "same")
+deg2rad = with_out("deg2rad", elementwise.deg2rad, "cast")
+rad2deg = with_out("rad2deg", elementwise.rad2deg, "cast")
+angle = with_out("angle", elementwise.angle, "cast")
+sgn = with_out("sgn", elementwise.sgn, "same")
+signbit = with_out("signbit", elementwise.signbit, "same")
+isposinf = with_out("isposinf", elementwise.isposinf, "same")
+isneginf = with_out("isneginf", elementwise.isneginf, "same")
+logit = with_out("logit", elementwise.logit, "cast")
+nextafter = with_out("nextafter", elementwise.nextafter, "cast")
+ldexp = with_out("ldexp", elementwise.ldexp, "same")
+polar = with_out("polar", elementwise.polar, "same")
+nonzero = with_out("nonzero", elementwise.nonzero, "same")
+bitwise_not = with_out("bitwise_not", elementwise.bitwise_not, "same")
+complex = with_out("complex", _complex.complex, "same")  # noqa: A001 - PyTorch's name
+conj_physical = with_out("conj_physical", _complex.conj_physical, "same")
+i0 = with_out("i0", special.i0, "cast")
+lgamma = with_out("lgamma", special.lgamma, "cast")
+digamma = with_out("digamma", special.digamma, "cast")
+erfinv = with_out("erfinv", special.erfinv, "cast")
+polygamma = with_out("polygamma", special.polygamma, "cast")
+mvlgamma = with_out("mvlgamma", special.mvlgamma, "cast")
+igamma = with_out("igamma", special.gammainc, "cast")
+igammac = with_out("igammac", special.gammaincc, "cast")
 
 __all__ = [
     "addbmm",

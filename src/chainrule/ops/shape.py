@@ -28,6 +28,7 @@ from chainrule.ops.arguments import (
     require_dims,
     size_by_keyword,
 )
+from chainrule.ops.autocast import autocast_active, check_promote_operands
 from chainrule.ops.conversion import Clone, cast, clone, layout_name, write_out
 from chainrule.ops.op import (
     Op,
@@ -1388,6 +1389,8 @@ def _join_operands(op_name: str, tensors: Any) -> list:
                 f"{op_name}(): expected Tensor as element {index} in argument 0, but got "
                 f"{type(tensor).__name__}"
             )
+    if autocast_active() is not None:
+        check_promote_operands(op_name, tensors)
     first = tensors[0]._array.dtype
     if any(t._array.dtype != first for t in tensors):
         # every tensor counts alike, 0-dim ones too (they become rows in hstack, stack)

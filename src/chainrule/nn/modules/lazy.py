@@ -75,7 +75,7 @@ class LazyModuleMixin:
                 and not isinstance(entry, _WAITING)
             ):
                 if isinstance(value, UninitializedParameter):
-                    value.materialize(tuple(entry.shape), **getattr(self, "_factory", {}))
+                    value.materialize(tuple(entry.shape))
                 else:
                     value.materialize(tuple(entry.shape))
         super()._load_from_state_dict(state_dict, prefix, *args)  # type: ignore[misc]
@@ -92,10 +92,19 @@ class LazyModuleMixin:
 _WAITING = (UninitializedParameter, UninitializedBuffer)
 
 
+def _waiting_parameter(factory: dict) -> UninitializedParameter:
+    """An UninitializedParameter holding the layer's device and dtype, which `Module.to` and
+    `.double()` convert while it waits and `materialize` then takes (as PyTorch's)."""
+    parameter = UninitializedParameter()
+    fresh = creation.empty(0, **factory)
+    parameter._array, parameter._backend = fresh._array, fresh._backend
+    return parameter
+
+
 def _uninitialized(module: Any, names: tuple) -> None:
     for name in names:
         if getattr(module, name, None) is not None:
-            setattr(module, name, UninitializedParameter())
+            setattr(module, name, _waiting_parameter(module._factory))
 
 
 class LazyLinear(LazyModuleMixin, Linear):
@@ -139,9 +148,9 @@ class LazyLinear(LazyModuleMixin, Linear):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if isinstance(self.weight, UninitializedParameter):
             self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features), **self._factory)
+            self.weight.materialize((self.out_features, self.in_features))
             if self.bias is not None:
-                self.bias.materialize((self.out_features,), **self._factory)
+                self.bias.materialize((self.out_features,))
             self._become_eager(initialize=True)
         else:  # loaded from a state_dict: in_features is read from the input, checked
             if input.shape[-1] != self.weight.shape[-1]:
@@ -186,9 +195,9 @@ class _LazyConv(LazyModuleMixin):
                 shape = (channels, self.out_channels // self.groups, *self.kernel_size)
             else:
                 shape = (self.out_channels, channels // self.groups, *self.kernel_size)
-            self.weight.materialize(shape, **self._factory)
+            self.weight.materialize(shape)
             if self.bias is not None:
-                self.bias.materialize((self.out_channels,), **self._factory)
+                self.bias.materialize((self.out_channels,))
             self._become_eager(initialize=True)
         else:  # loaded from a state_dict: in_channels stays 0, as PyTorch leaves it
             self._become_eager(initialize=False)
@@ -351,9 +360,9 @@ class _LazyNorm(LazyModuleMixin):
         factory = {"device": device, "dtype": dtype}
         self._factory = factory
         if affine:
-            self.weight = UninitializedParameter()
+            self.weight = _waiting_parameter(factory)
             if bias:
-                self.bias = UninitializedParameter()
+                self.bias = _waiting_parameter(factory)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(**factory)
             self.running_var = UninitializedBuffer(**factory)
@@ -380,7 +389,7 @@ class _LazyNorm(LazyModuleMixin):
             for name in ("weight", "bias"):
                 parameter = getattr(self, name, None)
                 if isinstance(parameter, UninitializedParameter):
-                    parameter.materialize((features,), **self._factory)
+                    parameter.materialize((features,))
             for name in ("running_mean", "running_var"):
                 buffer = getattr(self, name, None)
                 if isinstance(buffer, UninitializedBuffer):

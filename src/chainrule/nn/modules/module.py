@@ -29,7 +29,7 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.compiler import compile as compile_function
 from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
-from chainrule.nn.parameter import Buffer, Parameter
+from chainrule.nn.parameter import Buffer, Parameter, UninitializedBuffer
 from chainrule.ops.creation import as_tensor, empty_like, zeros
 
 if TYPE_CHECKING:
@@ -765,7 +765,10 @@ class Module:
                 param.grad.data = grad
         for key, buffer in self._buffers.items():
             if buffer is not None:
-                self._buffers[key] = fn(buffer)
+                converted = fn(buffer)
+                if isinstance(buffer, UninitializedBuffer) and type(converted) is Tensor:
+                    converted.__class__ = UninitializedBuffer  # (still waiting, as PyTorch's)
+                self._buffers[key] = converted
         return self
 
     def apply(self: _ModuleT, fn: Callable[[Module], None]) -> _ModuleT:

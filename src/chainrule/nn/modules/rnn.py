@@ -31,7 +31,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.forward_ad import current_level
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DTypeValueError, ShapeError
 from chainrule.nn import init
 from chainrule.nn._packed_sequence import PackedSequence
 from chainrule.nn.modules.module import Module
@@ -256,7 +256,7 @@ class RNNBase(Module):
         PackedSequence's data, rank 2, when batch_sizes is given)."""
         weight = self._flat_weights[0]
         if input.dtype is not weight.dtype:
-            raise DTypeError(
+            raise DTypeValueError(  # (PyTorch's ValueError)
                 f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
                 f"Convert input: input.to({weight.dtype}), or convert model: "
                 f"model.to({input.dtype})"
@@ -899,6 +899,13 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
         if hx is not None:
+            if not isinstance(hx, (tuple, list)):
+                raise TypeError(
+                    f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                    f"{type(hx).__name__}"
+                )
+            if len(hx) != 2:
+                raise ShapeError(f"lstm_cell expects two hidden states, got {len(hx)}")
             for index, value in enumerate(hx):
                 if value.dim() not in (1, 2):
                     raise ShapeError(

@@ -21,7 +21,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.activation import GELU, MultiheadAttention, ReLU
 from chainrule.nn.modules.containers import ModuleList
@@ -46,7 +46,7 @@ def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
         return F.relu
     if activation == "gelu":
         return F.gelu
-    raise ValueError(f"activation should be relu/gelu, not {activation}")
+    raise DomainError(f"activation should be relu/gelu, not {activation}")  # PyTorch's RuntimeError
 
 
 def _get_clones(module: Module, n: int) -> ModuleList:
