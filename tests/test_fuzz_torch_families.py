@@ -67,21 +67,23 @@ def _plain(value):
 TOLERANCE = {"float16": 2e-3, "bfloat16": 1e-2, "float32": 1e-5, "complex64": 1e-5}
 
 
-def _assert_same(case: str, ours, theirs) -> None:
+def _assert_same(case: str, ours, theirs, tolerances: dict = TOLERANCE) -> None:
+    """ours equals theirs: tensors (as _plain lays them out) within `tolerances` by dtype
+    (1e-9 for a dtype it lacks), everything else exactly."""
     if isinstance(theirs, tuple) and theirs[:1] == ("tensor",):
         assert isinstance(ours, tuple) and ours[:1] == ("tensor",), f"{case}: {ours} vs tensor"
         _, dtype, shape, requires_grad, values = theirs
         assert ours[1:4] == (dtype, shape, requires_grad), (
             f"{case}: dtype, shape, requires_grad {ours[1:4]} vs {(dtype, shape, requires_grad)}"
         )
-        tolerance = TOLERANCE.get(dtype, 1e-9)
+        tolerance = tolerances.get(dtype, 1e-9)
         np.testing.assert_allclose(
             ours[4], values, rtol=tolerance, atol=tolerance, equal_nan=True, err_msg=case
         )
     elif isinstance(theirs, tuple):
         assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{case}: {ours} vs {theirs}"
         for mine, expected in zip(ours, theirs):
-            _assert_same(case, mine, expected)
+            _assert_same(case, mine, expected, tolerances)
     else:
         assert ours == theirs, f"{case}: {ours!r} vs {theirs!r}"
 

@@ -28,6 +28,7 @@ import chainrule
 from tests.test_fuzz_torch import _refused_argument
 from tests.test_fuzz_torch_families import (
     Outcome,
+    _assert_same,
     _complex_half,
     _plain,
     family_cases,
@@ -38,25 +39,6 @@ from tests.test_fuzz_torch_round7 import _choice, _outcome
 # batched kernels, NumPy's per-matrix ones), so results agree to rounding, not to the bit
 LOOSE = {"float16": 2e-3, "bfloat16": 2e-2, "float32": 1e-4, "complex64": 1e-4,
          "float64": 1e-7, "complex128": 1e-7}  # fmt: skip
-
-
-def _assert_close(case: str, ours, theirs, tolerance: dict) -> None:
-    if isinstance(theirs, tuple) and theirs[:1] == ("tensor",):
-        assert isinstance(ours, tuple) and ours[:1] == ("tensor",), f"{case}: {ours} vs tensor"
-        _, dtype, shape, requires_grad, values = theirs
-        assert ours[1:4] == (dtype, shape, requires_grad), (
-            f"{case}: dtype, shape, requires_grad {ours[1:4]} vs {(dtype, shape, requires_grad)}"
-        )
-        bound = tolerance.get(dtype, 1e-9)
-        np.testing.assert_allclose(
-            ours[4], values, rtol=bound, atol=bound, equal_nan=True, err_msg=case
-        )
-    elif isinstance(theirs, tuple):
-        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{case}: {ours} vs {theirs}"
-        for mine, expected in zip(ours, theirs):
-            _assert_close(case, mine, expected, tolerance)
-    else:
-        assert ours == theirs, f"{case}: {ours!r} vs {theirs!r}"
 
 
 def check_case(case: str, program: Callable, tolerance: dict = LOOSE) -> None:
@@ -85,7 +67,7 @@ def check_case(case: str, program: Callable, tolerance: dict = LOOSE) -> None:
             f"{case}: chainrule raised {type(ours.error).__name__}: {ours.error}; "
             f"PyTorch returned {theirs.value!r}"
         )
-    _assert_close(case, _plain(_resolved(ours.value)), _plain(_resolved(theirs.value)), tolerance)
+    _assert_same(case, _plain(_resolved(ours.value)), _plain(_resolved(theirs.value)), tolerance)
 
 
 def _resolved(value):

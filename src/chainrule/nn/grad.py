@@ -19,15 +19,16 @@ _Size = int | Sequence[int]
 
 def _vjp(
     convolution: Callable,
-    start: Tensor,
+    size: Sequence[int],
     other: Tensor,
     grad_output: Tensor,
     swap: bool,
     options: tuple,
 ) -> Tensor:
-    """d<grad_output, conv(input, weight)> / d(the argument standing at `start`, zeros)."""
+    """d<grad_output, conv(input, weight)> / d(the argument of shape `size`), taken at zeros;
+    `other` is the given argument (the weight for an input gradient, with `swap` the input)."""
     with enable_grad():
-        variable = start.requires_grad_()
+        variable = zeros(tuple(size), dtype=other.dtype, device=other.device).requires_grad_()
         inputs = (other, variable) if swap else (variable, other)
         output = convolution(*inputs, None, *options)
         if tuple(output.shape) != tuple(grad_output.shape):
@@ -59,9 +60,8 @@ def _input_grad(convolution: Callable, name: str) -> Callable:
         dilation: _Size = 1,
         groups: int = 1,
     ) -> Tensor:
-        start = zeros(tuple(input_size), dtype=weight.dtype, device=weight.device)
         options = (stride, padding, dilation, groups)
-        return _vjp(convolution, start, weight, grad_output, False, options)
+        return _vjp(convolution, input_size, weight, grad_output, False, options)
 
     return _named(input_grad, name, "input")
 
@@ -76,9 +76,8 @@ def _weight_grad(convolution: Callable, name: str) -> Callable:
         dilation: _Size = 1,
         groups: int = 1,
     ) -> Tensor:
-        start = zeros(tuple(weight_size), dtype=input.dtype, device=input.device)
         options = (stride, padding, dilation, groups)
-        return _vjp(convolution, start, input, grad_output, True, options)
+        return _vjp(convolution, weight_size, input, grad_output, True, options)
 
     return _named(weight_grad, name, "weight")
 
