@@ -122,19 +122,22 @@ def test_profile_writes_every_section(tmp_path):
     """The profiler runs (one small workload, three steps) and its report keeps its shape, and
     every op's forward is put back afterwards."""
     out = tmp_path / "profiles.md"
-    benchmark_profile.main(["--only", "W2", "--steps", "3", "--top", "5", "--out", str(out)])
+    benchmark_profile.main(["--only", "W2", "--steps", "3", "--top", "12", "--out", str(out)])
     text = out.read_text()
     for heading in (
         "# chainrule profiles",
         "## W2",
-        "### Top 5 by own time",
-        "### Top 5 chainrule functions by cumulative time",
+        "### Top 12 by own time",
+        "### Top 12 chainrule functions by cumulative time",
         "### Op forwards",
     ):
         assert heading in text
     assert "- CPU: " in text and "BLAS: " in text
     assert "ms per step**" in text and "**all op forwards**" in text
-    assert "`ops/op.py:apply`" in text
+    # Every op passes through apply, but three steps are a small sample: a slow backward (a
+    # collection, a loaded machine) can rank its whole call chain above it, hence 12 rows.
+    cumulative = text.split("chainrule functions by cumulative time")[1].split("### Op forwards")[0]
+    assert "`ops/op.py:apply`" in cumulative, cumulative
     assert "## W3" not in text
     for op in benchmark_profile.op_classes():
         for attribute in ("forward", "fused_jvp"):
