@@ -277,6 +277,49 @@ def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(
     assert shuffled.keys() == theirs.keys() and all(map(math.isfinite, shuffled["losses"]))
 
 
+WHERE_AM_I = """
+import os, sys
+import helper_beside
+print(__name__, os.path.basename(__file__), sys.argv[1:], os.getcwd(), helper_beside.NAME)
+print("to stderr", file=sys.stderr)
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("library", ["torch", "chainrule"])
+@pytest.mark.parametrize("status", [0, 3])
+def test_a_warm_interpreter_runs_a_program_as_a_fresh_process_would(
+    tmp_path, warm_interpreters, library, status
+):
+    """What the program sees (its name, file, argv, folder, modules beside it) and what it
+    leaves (stdout, stderr, exit status) are those of `python prog.py` (or of `python -m
+    chainrule.as_torch prog.py`), and an uncaught exception is a traceback and status 1."""
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "helper_beside.py").write_text("NAME = 'beside'\n")
+    program = folder / "where_am_i.py"
+    program.write_text(WHERE_AM_I)
+    launcher = ["-m", "chainrule.as_torch"] if library == "chainrule" else []
+    fresh = subprocess.run(
+        [sys.executable, *launcher, str(program), str(status)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    warm = warm_interpreters[library].run(program, [str(status)], tmp_path, timeout=120)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (
+        fresh.returncode,
+        fresh.stdout,
+        fresh.stderr,
+    )
+    assert warm.returncode == status and f"__main__ where_am_i.py ['{status}']" in warm.stdout
+
+    program.write_text("raise KeyError('lost')\n")
+    failed = warm_interpreters[library].run(program, [], tmp_path, timeout=120)
+    assert failed.returncode == 1 and "KeyError: 'lost'" in failed.stderr
+
+
 def test_a_script_imports_the_modules_beside_it_as_under_python(tmp_path):
     (tmp_path / "project").mkdir()
     (tmp_path / "project" / "models.py").write_text("import torch.nn as nn\nNet = nn.Linear\n")
