@@ -3,6 +3,7 @@ the same printed form, coalescing order, sums, products and their gradients, the
 Values, gradients and second derivatives of every sparse function are checked by the shared
 checker in tests/op_specs/sparse.py; this file holds what a spec cannot say."""
 
+import re
 import warnings
 
 import numpy as np
@@ -390,12 +391,12 @@ def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():
     ours, _ = both()
     with pytest.raises(NotImplementedError, match="relu: not implemented for sparse_coo"):
         chainrule.relu(ours)
-    with pytest.raises(NotImplementedError, match="cat: not implemented for sparse_coo"):
-        chainrule.cat([ours, ours])
+    with pytest.raises(NotImplementedError, match="flip: not implemented for sparse_coo"):
+        chainrule.flip(ours, [0])
     with pytest.raises(NotImplementedError, match="cos: not implemented for sparse_coo"):
         ours.cos()
     with pytest.raises(NotImplementedError, match="to_dense"):
-        chainrule.ones(2, 3) - ours
+        chainrule.ones(2, 3) * chainrule.tensor(2.0) ** ours
 
 
 def test_conversions_keep_the_sparsity():
@@ -664,3 +665,86 @@ def test_a_csr_tensor_saves_and_loads_as_csr(tmp_path):
         assert str(loaded.layout).endswith("sparse_csr")
         assert loaded.crow_indices().tolist() == CROW and loaded.col_indices().tolist() == COL
         assert loaded.values().tolist() == CSR_VALUES
+
+
+def _both_layouts(ours, theirs):
+    """Both results' layouts (by name) and dense values."""
+    return (
+        str(ours.layout).split(".")[-1],
+        str(theirs.layout).split(".")[-1],
+        ours.to_dense().tolist() if ours.layout != chainrule.strided else ours.tolist(),
+        theirs.to_dense().tolist() if theirs.layout != torch.strided else theirs.tolist(),
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, s, t, d: lib.mul(s, 2),
+        lambda lib, s, t, d: lib.mul(2, s),
+        lambda lib, s, t, d: lib.mul(d, s),
+        lambda lib, s, t, d: lib.multiply(s, t),
+        lambda lib, s, t, d: lib.add(s, t, alpha=2),
+        lambda lib, s, t, d: lib.add(d, s, alpha=2),
+        lambda lib, s, t, d: lib.sub(s, t),
+        lambda lib, s, t, d: lib.subtract(d, s),
+        lambda lib, s, t, d: d - s,
+        lambda lib, s, t, d: lib.div(s, lib.tensor(2.0)),
+        lambda lib, s, t, d: lib.true_divide(s, 2),
+        lambda lib, s, t, d: lib.div(s, 2, rounding_mode="floor"),
+        lambda lib, s, t, d: s[1],
+        lambda lib, s, t, d: s[:, 2],
+        lambda lib, s, t, d: s[0, 2],
+        lambda lib, s, t, d: lib.select(s, 1, -1),
+        lambda lib, s, t, d: s.index_select(1, lib.tensor([2, 0, 2])),
+        lambda lib, s, t, d: lib.index_select(s, 0, lib.tensor([1])),
+        lambda lib, s, t, d: lib.stack([s, t]),
+        lambda lib, s, t, d: lib.stack([s, t], 2),
+        lambda lib, s, t, d: lib.cat([s, t]),
+        lambda lib, s, t, d: lib.cat([s, t], 1),
+    ],
+)
+def test_function_forms_indexing_and_joins_of_sparse_tensors_are_pytorchs(call):
+    s, ts = both()
+    t, tt = both([[0, 1], [0, 0]], [1.0, 2.0])
+    mine = call(chainrule, s, t, chainrule.arange(1.0, 7.0).reshape(2, 3))
+    theirs = call(torch, ts, tt, torch.arange(1.0, 7.0).reshape(2, 3))
+    layout, their_layout, values, their_values = _both_layouts(mine, theirs)
+    assert layout == their_layout
+    np.testing.assert_allclose(values, their_values, rtol=1e-6)
+    if theirs.layout == torch.sparse_coo:
+        assert mine.is_coalesced() == theirs.is_coalesced()
+        assert mine.sparse_dim() == theirs.sparse_dim()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda lib, s, d: lib.add(s, d), RuntimeError, "add(sparse, dense) is not supported"),
+        (lambda lib, s, d: lib.sub(s, d), RuntimeError, "add(sparse, dense) is not supported"),
+        (lambda lib, s, d: lib.div(s, d), RuntimeError, "Sparse division requires a scalar"),
+        (lambda lib, s, d: lib.div(d, s), RuntimeError, "Sparse division requires a scalar"),
+        (lambda lib, s, d: s.select(0, 2), IndexError, "out of range"),
+    ],
+)
+def test_sparse_function_forms_refuse_what_pytorch_refuses(call, error, message):
+    s, ts = both()
+    with pytest.raises(error, match=re.escape(message)):
+        call(torch, ts, torch.ones(2, 3))
+    with pytest.raises(error, match=re.escape(message)):
+        call(chainrule, s, chainrule.ones(2, 3))
+
+
+def test_gradients_through_to_dense_coalesce_and_transpose_are_pytorchs():
+    """Repeated entries each get the gradient of their position; coalesce sums them."""
+    weights = np.arange(6.0).reshape(3, 2) - 2.0
+    grads = []
+    for lib in (chainrule, torch):
+        values = lib.tensor(VALUES, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = lib.sparse_coo_tensor(lib.tensor(INDICES), values, (2, 3))
+        dense = s.coalesce().transpose(0, 1).to_dense()
+        (dense * lib.tensor(weights, dtype=lib.float32)).sum().backward()
+        grads.append(values.grad.tolist())
+    assert grads[0] == grads[1]

@@ -234,6 +234,9 @@ __version__ = "0.1.0"
 # Last, over the names above: the functions whose definitions lack PyTorch's `out=`, with it.
 from chainrule.ops.out_arguments import *  # noqa: E402, F403
 
+# And over those, the ones with a sparse form: chainrule.mul(sparse, 2), chainrule.cat([s, t]).
+from chainrule.ops.sparse_forms import *  # noqa: E402, F403
+
 newaxis = None  # PyTorch's (and NumPy's) name for None in an index: x[:, chainrule.newaxis]
 
 # The outer layers load on first use (PEP 562), so `import chainrule` costs little more than

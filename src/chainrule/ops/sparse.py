@@ -29,7 +29,8 @@ from chainrule.backend import device as Device
 from chainrule.backend import dtypes, formats
 from chainrule.backend.dtypes import as_dtype
 from chainrule.backend.printing import format_sparse_coo, format_sparse_csr
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DTypeError, IndexRangeError, ShapeError
+from chainrule.ops import indexing
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.creation import tensor, zeros
 from chainrule.ops.indexing import index_add, index_select
@@ -52,6 +53,7 @@ def _unsupported(operation: str) -> SparseLayoutError:
     return SparseLayoutError(
         f"{operation}: not implemented for sparse_coo tensors (chainrule's sparse tensors support "
         f"construction, coalesce, to_dense, products with dense matrices, sums, addition, "
+        f"elementwise products, select, index_select, cat, stack, "
         f"scaling and softmax); call .to_dense() first"
     )
 
@@ -387,7 +389,7 @@ class SparseTensor(Tensor):
 
     def mul(self, other: Any) -> SparseTensor:  # type: ignore[override]
         if isinstance(other, SparseTensor):
-            raise _unsupported("mul of two sparse tensors")
+            return _sparse_times_sparse(self, other)
         if isinstance(other, Tensor) and other.ndim > 0:
             if other.shape != self.shape:
                 raise ShapeError(
@@ -451,6 +453,10 @@ class SparseTensor(Tensor):
             )
         return other + self.to_dense()
 
+    def __rsub__(self, other: Any) -> Tensor:
+        """dense - sparse: dense, as PyTorch's sub(dense, sparse)."""
+        return (-self).__radd__(other)
+
     def zero_(self) -> SparseTensor:
         """Empty this tensor in place (no entries), as PyTorch's sparse zero_."""
         xp = self._backend.xp
@@ -489,11 +495,109 @@ class SparseTensor(Tensor):
     def __rmatmul__(self, other: Tensor) -> Tensor:
         return dense_sparse_matmul(other, self)
 
+    # ---- indexing ------------------------------------------------------------------------
+    def select(self, dim: int, index: int) -> Tensor:  # type: ignore[override]
+        """The entries at `index` along `dim`, that dimension dropped: sparse, as PyTorch's
+        (a sparse dimension's entries are picked, a dense one's values are selected); dense
+        where no sparse dimension is left (the entries there summed)."""
+        dim = normalize_dim("select", dim, self.ndim)
+        extent = self._sparse_size[dim]
+        if not -extent <= index < extent:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size "
+                f"{tuple(self.shape)} at dimension {dim}"
+            )
+        index %= extent
+        size = tuple(self._sparse_size[:dim]) + tuple(self._sparse_size[dim + 1 :])
+        sparse_dims = self.sparse_dim()
+        if dim >= sparse_dims:  # a dense dimension: of every stored value
+            values = indexing.select(self._sparse_values, dim - sparse_dims + 1, index)
+            return SparseTensor._make(self._sparse_indices, values, size, self._coalesced)
+        _reads_structure(self._sparse_indices)
+        xp = self._backend.xp
+        indices = self._sparse_indices._array
+        kept = xp.nonzero(indices[dim] == index)[0]
+        rest = xp.delete(indices[:, kept], dim, axis=0)
+        values = index_select(self._sparse_values, 0, Tensor._from_array(kept, self._backend))
+        if sparse_dims == 1:  # no sparse dimension left: the dense sum of the entries there
+            return values.sum(0)
+        return SparseTensor._make(
+            Tensor._from_array(rest, self._backend), values, size, self._coalesced
+        )
+
+    def index_select(self, dim: int, index: Tensor) -> SparseTensor:  # type: ignore[override]
+        """The slices at `index` along `dim`, in its order (repeats repeat): sparse."""
+        dim = normalize_dim("index_select", dim, self.ndim)
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+            raise IndexRangeError("index_select(): Expected a 1-D tensor of int64 or int32 indices")
+        size = list(self._sparse_size)
+        size[dim] = index.numel()
+        sparse_dims = self.sparse_dim()
+        if dim >= sparse_dims:
+            values = index_select(self._sparse_values, dim - sparse_dims + 1, index)
+            return SparseTensor._make(self._sparse_indices, values, tuple(size), self._coalesced)
+        _reads_structure(self._sparse_indices)
+        xp = self._backend.xp
+        wanted = index._array.reshape(-1).astype(xp.int64)
+        extent = self._sparse_size[dim]
+        if wanted.size and (wanted.min() < -extent or wanted.max() >= extent):
+            raise IndexRangeError(
+                f"index_select(): index out of range in self (size {extent} along dim {dim})"
+            )
+        wanted = wanted % max(extent, 1)
+        indices = self._sparse_indices._array
+        entry, position = xp.nonzero(indices[dim][:, None] == wanted[None, :])
+        picked = indices[:, entry].copy()
+        picked[dim] = position
+        values = index_select(self._sparse_values, 0, Tensor._from_array(entry, self._backend))
+        return SparseTensor._make(
+            Tensor._from_array(picked, self._backend), values, tuple(size), False
+        )
+
+    def __getitem__(self, key: Any) -> Tensor:
+        """Integers and full slices (`s[0]`, `s[:, 1]`): selects, as PyTorch's sparse
+        indexing; other keys have no sparse form here."""
+        items = key if type(key) is tuple else (key,)
+        result, dim = self, 0
+        for item in items:
+            if type(item) is slice and item == slice(None):
+                dim += 1
+            elif isinstance(item, int) and not isinstance(item, bool):
+                result = result.select(dim, item)
+            else:
+                raise _unsupported(f"indexing a sparse tensor with {type(item).__name__}")
+        return result
+
     def softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
         return sparse_softmax(self, dim, dtype)
 
     def log_softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
         return sparse_softmax(self, dim, dtype, log=True)
+
+
+def _sparse_times_sparse(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """a * b of two sparse tensors of one shape: the entries both store, their (summed)
+    values multiplied, as PyTorch's; differentiable in both values."""
+    if a.shape != b.shape:
+        raise ShapeError(
+            f"mul: sparse tensors of different sizes: {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    if a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            f"mul: expected both sparse tensors to have sparse_dim {a.sparse_dim()}, got "
+            f"{b.sparse_dim()}"
+        )
+    a, b = a.coalesce(), b.coalesce()
+    xp = a._backend.xp
+    _, in_a, in_b = xp.intersect1d(
+        a._linear_keys(), b._linear_keys(), assume_unique=True, return_indices=True
+    )
+    backend = a._backend
+    values = index_select(a._sparse_values, 0, Tensor._from_array(in_a, backend)) * (
+        index_select(b._sparse_values.to(a.device), 0, Tensor._from_array(in_b, backend))
+    )
+    indices = Tensor._from_array(a._sparse_indices._array[:, in_a], backend)
+    return SparseTensor._make(indices, values, a._sparse_size, False)  # (PyTorch's flag)
 
 
 def _values_on(dense: Tensor, indices: Tensor) -> Tensor:
