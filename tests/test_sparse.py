@@ -748,3 +748,60 @@ def test_gradients_through_to_dense_coalesce_and_transpose_are_pytorchs():
         (dense * lib.tensor(weights, dtype=lib.float32)).sum().backward()
         grads.append(values.grad.tolist())
     assert grads[0] == grads[1]
+
+
+def test_a_csc_tensor_reports_prints_converts_and_transposes_as_pytorchs():
+    dense = [[0.0, 1.0, 2.0], [3.0, 0.0, 5.0]]
+    mine = chainrule.tensor(dense).to_sparse_csc()
+    theirs = torch.tensor(dense).to_sparse_csc()
+    assert as_torch_text(mine) == repr(theirs)
+    assert mine.layout == chainrule.sparse_csc and not mine.is_sparse and not mine.is_sparse_csr
+    for part in ("ccol_indices", "row_indices", "values"):
+        assert getattr(mine, part)().tolist() == getattr(theirs, part)().tolist()
+    for convert in (
+        lambda t: t.t(),
+        lambda t: t.to_sparse(),
+        lambda t: t.to_sparse_csr(),
+        lambda t: t.to_dense().to_sparse().to_sparse_csc(),
+        lambda t: t.to_dense().to_sparse(
+            layout=chainrule.sparse_csc if isinstance(t, chainrule.Tensor) else torch.sparse_csc
+        ),
+        lambda t: t.t().t(),
+        lambda t: t * 2,
+    ):
+        converted, their_converted = convert(mine), convert(theirs)
+        assert str(converted.layout).split(".")[-1] == str(their_converted.layout).split(".")[-1]
+        assert as_torch_text(converted) == repr(their_converted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built = chainrule.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], [1.0, 2.0, 3.0], (2, 3))
+        their_built = torch.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], [1.0, 2.0, 3.0], (2, 3))
+    assert as_torch_text(built) == repr(their_built)
+    for name in ("crow_indices", "col_indices", "indices"):
+        with pytest.raises(RuntimeError, match="layout but got SparseCsc"):
+            getattr(theirs, name)()
+        with pytest.raises(RuntimeError, match="layout but got SparseCsc"):
+            getattr(mine, name)()
+    for name in ("ccol_indices", "row_indices"):
+        with pytest.raises(RuntimeError, match="column compressed tensor layout but got SparseCsr"):
+            getattr(torch.tensor(dense).to_sparse_csr(), name)()
+        with pytest.raises(RuntimeError, match="column compressed tensor layout but got SparseCsr"):
+            getattr(chainrule.tensor(dense).to_sparse_csr(), name)()
+
+
+def test_csc_products_and_their_gradients_equal_pytorchs():
+    grads, products = [], []
+    for lib in (chainrule, torch):
+        values = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = lib.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], values, (2, 3))
+        product = (
+            lib.mm(a, lib.arange(6.0).reshape(3, 2))
+            + a @ lib.ones(3, 1)
+            + (a @ lib.ones(3))[:, None]
+        )
+        product.sum().backward()
+        grads.append(values.grad.tolist())
+        products.append(product.tolist())
+    assert products[0] == products[1] and grads[0] == grads[1]

@@ -220,7 +220,15 @@ from chainrule.ops.quantization import *  # noqa: F403 - torch.fake_quantize_per
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule.ops.sparse import sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm
+from chainrule.ops.sparse import (
+    sparse_coo,
+    sparse_coo_tensor,
+    sparse_csc,
+    sparse_csc_tensor,
+    sparse_csr,
+    sparse_csr_tensor,
+    spmm,
+)
 from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac

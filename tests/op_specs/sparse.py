@@ -187,4 +187,22 @@ SPECS = [
             ]
         ),
     ),
+    # CSC: columns 0, 1 and 3 hold (1, 0); (0, 1), (2, 1); (0, 3); column 2 is empty.
+    _both(
+        "sparse_csc @ dense",
+        lambda lib, v, d: lib.mm(lib.sparse_csc_tensor([0, 1, 3, 3, 4], [1, 0, 2, 0], v, SIZE), d),
+        [((4,), (4, 2))],
+        torch_body=lambda v, d: (
+            torch.zeros(SIZE, dtype=v.dtype).index_put(
+                (torch.tensor([1, 0, 2, 0]), torch.tensor([0, 1, 1, 3])), v
+            )
+            @ d
+        ),
+    ),
+    _both(
+        "to_sparse_csc and back",
+        lambda lib, x: (x.to_sparse_csc() * 2.0).to_dense(),
+        [((3, 4),)],
+        torch_body=lambda x: (x.to_sparse() * 2.0).to_dense(),
+    ),
 ]

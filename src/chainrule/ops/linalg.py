@@ -453,8 +453,13 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
 
 
 def _is_sparse(x: Any) -> bool:
-    """A sparse COO or CSR tensor (ops/sparse.py, a layer above); CSR's is_sparse is False."""
-    return getattr(x, "is_sparse", False) or getattr(x, "is_sparse_csr", False)
+    """A sparse COO, CSR or CSC tensor (ops/sparse.py, a layer above); CSR's and CSC's
+    is_sparse is False, and CSC has only its layout to tell."""
+    if type(x) is Tensor:  # (the common case first)
+        return False
+    if getattr(x, "is_sparse", False) or getattr(x, "is_sparse_csr", False):
+        return True
+    return getattr(getattr(x, "layout", None), "name", None) == "sparse_csc"
 
 
 def _sparse_product(x: Any, y: Any) -> Tensor | None:

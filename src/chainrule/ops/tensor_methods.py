@@ -1369,6 +1369,7 @@ class TensorMethods:
         return sparse.to_sparse(self)
 
     to_sparse_csr = sparse.to_sparse_csr
+    to_sparse_csc = sparse.to_sparse_csc
     sparse_mask = sparse.sparse_mask
 
     def is_distributed(self) -> _bool:
