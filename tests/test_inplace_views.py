@@ -127,6 +127,8 @@ b.expand_as(t.ones(4, 3)).zero_(); r += [b.clone()]
 e[0].fill_(6); r += [b.clone()]
 e[:, 0].fill_(7); r += [b.clone()]
 b.unsqueeze(1).expand(3, 2).t().fill_(8); r += [b.clone()]
+e[1].add_(1); e[0].mul_(3); r += [b.clone()]
+t.add(t.ones(3), 1, out=e[1]); r += [b.clone()]
 w = t.zeros(3, requires_grad=True)
 with t.no_grad():
     w.expand(2, 3).fill_(9)

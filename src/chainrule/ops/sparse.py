@@ -546,7 +546,7 @@ class SparseTensor(Tensor):
             return SparseTensor._make(self._sparse_indices, values, tuple(size), self._coalesced)
         _reads_structure(self._sparse_indices)
         xp = self._backend.xp
-        wanted = index._array.reshape(-1).astype(xp.int64)
+        wanted = index.to(self.device)._array.reshape(-1).astype(xp.int64)
         extent = self._sparse_size[dim]
         if wanted.size and (wanted.min() < -extent or wanted.max() >= extent):
             raise IndexRangeError(
