@@ -77,22 +77,23 @@ class OutWithoutDerivative(Computed):
 _OUT_NODES: dict[str, type] = {}
 
 
-def _written_without_derivative(name: str, args: tuple, result: Tensor, out: Any) -> Any:
-    """PyTorch's out= of an op without a derivative formula, an input requiring grad: the
-    values written into `out` (refused, as any out=, where `out` itself requires grad), and
-    `out` in the graph under a NotImplemented node that raises on backward."""
+def _written_without_derivative(name: str, operands: tuple, result: Tensor, out: Any) -> Any:
+    """PyTorch's out= of an op without a derivative formula, an input requiring grad (among
+    the call's `operands`, positional then keyword): the values written into `out` (refused,
+    as any out=, where `out` itself requires grad), and `out` in the graph under a
+    NotImplemented node that raises on backward."""
     if isinstance(out, Tensor) and out.requires_grad:
         return write_out(name, result, out, "same")  # PyTorch's refusal
     with no_grad():
         written = write_out(name, result, out, "same")
+    inputs = tuple(a for a in operands if isinstance(a, Tensor))
     aten = name
     if name == "diag":
-        aten = "diag_embed" if args[0].ndim == 1 else "diagonal_copy"
+        aten = "diag_embed" if inputs[0].ndim == 1 else "diagonal_copy"
     node_type = _OUT_NODES.get(aten)
     if node_type is None:
         node_type = type(f"{aten}_out", (OutWithoutDerivative,), {"aten": aten})
         _OUT_NODES[aten] = node_type
-    inputs = tuple(a for a in args if isinstance(a, Tensor))
     recorded = apply(node_type, inputs, written._array)
     written._node = recorded._node
     written._output_nr = 0
@@ -132,9 +133,10 @@ def with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[...
         if name in _COMPOSITE and isinstance(out, Tensor) and result.requires_grad:
             return _recorded_copy(name, result, out)
         if name in _NO_DERIVATIVE_OUT and result.requires_grad and is_grad_enabled():
-            return _written_without_derivative(name, args, result, out)
+            return _written_without_derivative(name, (*args, *kwargs.values()), result, out)
         rule_of_write = "cast" if rule in ("real", "kind") else rule
-        if name in _SAME_FOR_REAL_INPUT and not args[0].is_complex():
+        first = args[0] if args else kwargs.get("input")
+        if name in _SAME_FOR_REAL_INPUT and isinstance(first, Tensor) and not first.is_complex():
             rule_of_write = "same"
         return write_out(name, result, out, rule_of_write)  # type: ignore[arg-type]
 
