@@ -57,12 +57,18 @@ def _with_sparse_form(dense: Callable[..., Any], sparse: Callable[..., Any]) -> 
         try:
             return dense(*args, **kwargs)
         except SparseLayoutError:
-            operands = [*args, *(args[0] if args and isinstance(args[0], (list, tuple)) else ())]
-            if not any(isinstance(operand, SparseTensor) for operand in operands):
+            if not any(map(_is_sparse, (*args, *kwargs.values()))):
                 raise
             return sparse(*args, **kwargs)
 
     return function
+
+
+def _is_sparse(operand: Any) -> bool:
+    """A sparse tensor, or a list or tuple of tensors (cat's, stack's) holding one."""
+    if isinstance(operand, (list, tuple)):
+        return any(isinstance(item, SparseTensor) for item in operand)
+    return isinstance(operand, SparseTensor)
 
 
 def _refuse_out(name: str, out: Any) -> None:
