@@ -81,6 +81,12 @@ NOT_MAPPABLE = {
             "sparse @ sparse",
             "sparse_csr @ dense",
             "to_sparse_csr and back",
+            "mul, sub, div, add: the function forms",
+            "mul of two sparse tensors",
+            "select, getitem and index_select",
+            "cat and stack",
+            "sparse_csc @ dense",
+            "to_sparse_csc and back",
         )
     },
 }

@@ -302,3 +302,33 @@ def test_a_real_leafs_gradient_through_complex_ops_takes_the_real_part_silently(
             (grad,) = lib.autograd.grad((x * (1 + 1j)).abs().sum() + (x * 2j).real.sum(), x)
         grads.append(grad.tolist())
     assert grads[0] == pytest.approx(grads[1], rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "difference",
+    [
+        lambda lib, z, w, r: z - w,
+        lambda lib, z, w, r: z - 0j,
+        lambda lib, z, w, r: z - 0.0,
+        lambda lib, z, w, r: lib.sub(z, w, alpha=2),
+        lambda lib, z, w, r: r - z,
+        lambda lib, z, w, r: z - r,
+        lambda lib, z, w, r: z.clone().sub_(w),
+        lambda lib, z, w, r: z * 1,
+        lambda lib, z, w, r: -z,
+        lambda lib, z, w, r: z.conj().resolve_conj(),
+    ],
+)
+def test_complex_zeros_keep_the_signs_pytorchs_arithmetic_gives_them(difference):
+    """PyTorch subtracts complex numbers as x + (-1 + 0j) y: (-0.0 - 0.0j) - 0j is -0.0 + 0.0j,
+    where x - y would give -0.0 - 0.0j; the printed signs of zeros follow."""
+    parts = [(a, b) for a in (0.0, -0.0) for b in (0.0, -0.0)]
+    results = []
+    for lib in (torch, chainrule):
+        z = lib.complex(lib.tensor([a for a, _ in parts]), lib.tensor([b for _, b in parts]))
+        w = lib.zeros(4, dtype=lib.complex64)
+        r = lib.tensor([0.0, -0.0, 0.0, -0.0])
+        out = difference(lib, z, w, r)
+        pairs = np.stack([out.real.numpy(), out.imag.numpy()])
+        results.append((np.signbit(pairs).tolist(), repr(out).split("(")[1]))
+    assert results[0] == results[1]

@@ -3,6 +3,7 @@ the sign freedom of singular vectors and eigenvectors, PyTorch's result types an
 degenerate inputs, the fields lstsq returns per driver, and the info outputs of the _ex
 functions."""
 
+import re
 import warnings
 
 import numpy as np
@@ -634,3 +635,38 @@ def test_lobpcg_generalized_problem_and_pytorchs_refusals():
             lib.lobpcg(lib.tensor(a[:, :8]), k=1)
         k_from_x, _ = lib.lobpcg(lib.tensor(a), X=lib.tensor(np.cos(np.arange(27.0)).reshape(9, 3)))
         assert tuple(k_from_x.shape) == (3,)
+
+
+def test_cholesky_ex_leaves_lapacks_partial_factor_where_a_minor_is_not_positive():
+    """The columns before the failing one computed, the failing pivot on the diagonal, A's
+    lower triangle after it (LAPACK's unblocked potrf, as PyTorch returns it)."""
+    zero_pivot = [[4.0, 2.0, 1.0], [2.0, 1.0, 0.0], [1.0, 0.0, 3.0]]
+    negative_last = [[4.0, 2.0, 1.0], [2.0, 5.0, 0.0], [1.0, 0.0, -3.0]]
+    batch = np.stack([negative_last, np.eye(3), zero_pivot])
+    complex_batch = batch * np.exp(0.3j) * np.exp(-0.3j)
+    for A in (np.array(zero_pivot), np.array(negative_last), batch, complex_batch):
+        for upper in (False, True):
+            mine = chainrule.linalg.cholesky_ex(tensor(A), upper=upper)
+            theirs = torch.linalg.cholesky_ex(torch.tensor(A), upper=upper)
+            np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+            np.testing.assert_allclose(mine.L.numpy(), theirs.L.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda lib, a: lib.linalg.lu(a, pivot=False), "LU without pivoting is not implemented"),
+        (lambda lib, a: lib.linalg.lu_factor(a, pivot=False), "LU without pivoting"),
+        (lambda lib, a: lib.linalg.lu_factor_ex(a, pivot=False), "LU without pivoting"),
+        (lambda lib, a: lib.lu(a, pivot=False), "LU without pivoting"),
+        (lambda lib, a: lib.linalg.svd(a, driver="gesvd"), "`driver=` is only supported on CUDA"),
+        (lambda lib, a: lib.linalg.svdvals(a, driver="gesvdj"), "`driver=` is only supported"),
+    ],
+)
+def test_cuda_only_options_are_refused_on_the_cpu_as_torch(call, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.lu's deprecation
+        for lib in (torch, chainrule):
+            with pytest.raises(RuntimeError, match=re.escape(message)):
+                call(lib, lib.eye(3) + 1)
+    assert chainrule.linalg.svd(chainrule.eye(3), driver=None).S.tolist() == [1.0, 1.0, 1.0]

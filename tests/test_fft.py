@@ -120,3 +120,31 @@ def test_stft_with_return_complex_false_warns_once_as_pytorch(monkeypatch):
             return_complex=False,
         )
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+def test_ifft_of_a_real_input_is_torchs_conjugated_r2c():
+    """-0.0 imaginary parts where PyTorch's conj of an r2c leaves them (the zero frequency and
+    the Nyquist term, printed as -0.0000j), and an out= of exactly the result's dtype."""
+    signal = [[1.0, 3.0, 0.0, -2.0], [2.0, 0.5, 1.0, 1.0]]
+    for norm in (None, "ortho", "forward"):
+        mine = cfft.ifft(chainrule.tensor(signal), norm=norm)
+        theirs = torch.fft.ifft(torch.tensor(signal), norm=norm)
+        assert repr(mine).replace("chainrule", "torch") == repr(theirs)
+        np.testing.assert_array_equal(
+            np.signbit(mine.numpy().imag), np.signbit(theirs.resolve_conj().numpy().imag)
+        )
+    for lib, fft in ((torch, torch.fft), (chainrule, cfft)):
+        with pytest.raises(RuntimeError, match="Found dtype"):
+            fft.ifft(lib.tensor(signal), out=lib.empty(0, dtype=lib.complex128))
+        with pytest.raises(RuntimeError, match="Found dtype"):
+            fft.ihfft(lib.tensor(signal), out=lib.empty(0, dtype=lib.complex128))
+        out = lib.empty(0, dtype=lib.complex128)  # a complex input casts into any complex out
+        fft.ifft(lib.tensor(signal, dtype=lib.complex64), out=out)
+        assert out.dtype == lib.complex128
+    x = chainrule.tensor(signal, requires_grad=True)
+    tx = torch.tensor(signal, requires_grad=True)
+    weights = np.arange(8.0).reshape(2, 4)
+    (cfft.ifft(x).real * chainrule.tensor(weights)).sum().backward()
+    (torch.fft.ifft(tx).real * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    assert cfft.ifft(x).grad_fn.name() == "ConjBackward0"

@@ -2,6 +2,9 @@
 (running statistics, embedding max_norm), errors that name the op and the shapes, dtypes end
 to end, PyTorch's conventions at ties and masks, and each nn op's jvp rule."""
 
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -1526,3 +1529,45 @@ def test_linear_with_a_vector_weight_is_torchs_matmul(input_shape):
     np.testing.assert_allclose(wm.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="mat2 must be a matrix, got 1-D tensor"):
         F.linear(xm, wm, mine(0.5))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((5, "w"), "argument 'input' (position 1) must be Tensor, not int"),
+        (("x", 5), "argument 'weight' (position 2) must be Tensor, not int"),
+        (("x", "w", [1.0, 2.0, 3.0, 4.0]), "argument 'bias' (position 3) must be Tensor, not list"),
+        ((None, "w"), "argument 'input' (position 1) must be Tensor, not NoneType"),
+    ],
+)
+def test_linear_of_an_operand_that_is_not_a_tensor_is_torchs_type_error(arguments, message):
+    for library, functional in ((torch, TF), (chainrule, F)):
+        tensors = {"x": library.ones(2, 3), "w": library.ones(4, 3)}
+        operands = [tensors.get(a, a) if isinstance(a, str) else a for a in arguments]
+        with pytest.raises(TypeError, match=re.escape(f"linear(): {message}")):
+            functional.linear(*operands)
+
+
+def test_same_padding_that_splits_unevenly_warns_once_as_torch():
+    """PyTorch's TORCH_WARN_ONCE: shown at the first uneven split only, whatever the filters
+    (each library is checked in a fresh process, where its first warning is still due)."""
+    program = """
+import warnings, sys
+lib = __import__(sys.argv[1])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    lib.nn.functional.conv1d(lib.ones(1, 1, 8), lib.ones(1, 1, 3), padding="same")
+    lib.nn.functional.conv1d(lib.ones(1, 1, 8), lib.ones(1, 1, 3), padding="same", dilation=3)
+    before = len(caught)
+    lib.nn.Conv2d(1, 1, (2, 3), padding="same")(lib.ones(1, 1, 5, 5))
+    lib.nn.functional.conv1d(lib.ones(1, 1, 8), lib.ones(1, 1, 4), padding="same")
+print(before, [str(w.message)[:78] for w in caught])
+"""
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", program, name], capture_output=True, text=True, check=True
+        ).stdout
+        for name in ("torch", "chainrule")
+    ]
+    assert outputs[0] == outputs[1]
+    assert "Using padding='same' with even kernel lengths and odd dilation" in outputs[0]

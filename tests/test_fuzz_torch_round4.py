@@ -105,13 +105,6 @@ def _draw_view(rng, shape: tuple) -> tuple:
     return kind, (dim, other)
 
 
-def _repeats(t) -> bool:
-    """Whether t repeats an element in memory (a dimension of stride 0): a write into a view
-    of it that does not repeat one (a `select` or `diagonal` of an expanded tensor) is
-    PyTorch's to make, but chainrule's expanded memory is read-only (left out)."""
-    return t.numel() > 0 and any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1)
-
-
 def _take_view(lib, t, kind: str, detail, placed: bool = True):
     if kind == "slice":
         dim, start, stop, step = detail
@@ -244,24 +237,16 @@ def _layout(t, placed: bool = True) -> tuple:
     return tuple(t.shape), strides, offset, t.is_contiguous(), t._version, t.requires_grad
 
 
-# writes PyTorch lets into an expanded tensor (fill_ skips its overlap check, masked_fill_
-# only warns, a scalar set through basic indexing is a fill_, index_put_ and index_add_ do not
-# look); chainrule refuses them all
-UNCHECKED_WRITES = {"fill_", "zero_", "masked_fill_", "setitem_tensor", "setitem_bool",
-                    "setitem_ellipsis", "setitem_none", "index_put_", "index_add_"}  # fmt: skip
-
-
 def _write_left_out(t, kind: str) -> bool:
-    """Whether a write into t is left out: one into an expanded tensor that PyTorch does not
-    check (see UNCHECKED_WRITES), or any write where two of t's elements share memory though
-    no dimension has stride 0 (as
-    `unfold` with a step under its size, or `as_strided`): PyTorch writes into such a tensor
-    (its overlap check cannot tell, and the result depends on the order of the writes, which
-    its documentation leaves undefined); chainrule refuses."""
-    if t.numel() < 2:
+    """Whether a write into t is left out: one where two of t's elements share memory though
+    no dimension has stride 0 (as `unfold` with a step under its size, or `as_strided`):
+    PyTorch writes into such a tensor (its overlap check cannot tell, and the result depends
+    on the order of the writes, which its documentation leaves undefined); chainrule refuses.
+    Writes into expanded tensors (stride 0) and their views are all compared: which PyTorch
+    lets through (fill_, masked_fill_, index_put_, a view that repeats nothing) and which it
+    refuses."""
+    if t.numel() < 2 or any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1):
         return False
-    if any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1):
-        return kind in UNCHECKED_WRITES
     return _overlapping(t.shape, t.stride())
 
 
@@ -316,7 +301,7 @@ def _draw_view_program(seed: int):
                 base = x * 1
         else:
             base = x
-        pool, placed, repeats, record = [base], [True], [False], []
+        pool, placed, record = [base], [True], []
         for category, target, kind, detail, under_no_grad in steps:
             target = min(target, len(pool) - 1)
             t = pool[target]
@@ -326,9 +311,8 @@ def _draw_view_program(seed: int):
                         made = _take_view(lib, t, kind, detail, placed[target])
                         pool.append(made)
                         placed.append(placed[target])
-                        repeats.append(repeats[target] or _repeats(made))
                         record.append(_layout(made, placed[-1]))
-                    elif category == "write" and (repeats[target] or _write_left_out(t, kind)):
+                    elif category == "write" and _write_left_out(t, kind):
                         record.append("an overlapping write left out")
                     elif category == "write":
                         _write(lib, t, kind, detail, seed)
@@ -336,7 +320,6 @@ def _draw_view_program(seed: int):
                     else:
                         pool.append(_compute(lib, t, kind, pool[detail % len(pool)]))
                         placed.append(placed[target] and t.is_contiguous())
-                        repeats.append(False)
                         record.append(("computed", pool[-1].requires_grad))
             except (RuntimeError, IndexError, ValueError, TypeError) as error:
                 record.append(Raised(error))

@@ -101,6 +101,61 @@ for i in range(3):
 (h.sum(0) ** 2).sum().backward()
 r = [h, w.grad]
 """,
+    "fills through an expanded tensor land in the memory it repeats (outside autograd)": """
+import warnings
+warnings.simplefilter("ignore")  # masked_fill_, index_fill_, index_put_ warn: tested below
+b = t.zeros(3); e = b.expand(2, 3)
+e.fill_(1); r = [b.clone()]
+e.zero_(); r += [b.clone()]
+e.masked_fill_(t.tensor([[True, False, False], [False, False, False]]), 4.0); r += [b.clone()]
+e.index_fill_(1, t.tensor([1]), 3.0); r += [b.clone()]
+e.index_put_((t.tensor([0]), t.tensor([2])), t.tensor(7.0)); r += [b.clone()]
+e.index_put_((t.tensor([0, 1]), t.tensor([2, 2])), t.tensor([4.0, 5.0]), accumulate=True)
+r += [b.clone(), e]
+e[t.tensor([0])] = 2.0; r += [b.clone()]
+e[0] = t.tensor([5.0, 6.0, 7.0]); r += [b.clone()]
+e[1, 2] = -1.0; r += [b.clone()]
+c = t.zeros(3); c.expand(3, 3).fill_diagonal_(1.0); r += [c]
+r += [b._version]
+""",
+    "fills through .data, .detach(), broadcast_to, expand_as and a part of an expanded tensor": """
+b = t.zeros(3); e = b.expand(2, 3)
+e.detach().fill_(1); r = [b.clone(), b._version]
+e.data.fill_(2); r += [b.clone()]
+t.broadcast_to(b, (2, 3)).fill_(3); r += [b.clone()]
+b.expand_as(t.ones(4, 3)).zero_(); r += [b.clone()]
+e[0].fill_(6); r += [b.clone()]
+e[:, 0].fill_(7); r += [b.clone()]
+b.unsqueeze(1).expand(3, 2).t().fill_(8); r += [b.clone()]
+e[1].add_(1); e[0].mul_(3); r += [b.clone()]
+t.add(t.ones(3), 1, out=e[1]); r += [b.clone()]
+w = t.zeros(3, requires_grad=True)
+with t.no_grad():
+    w.expand(2, 3).fill_(9)
+r += [w.detach().clone(), w._version, w.requires_grad]
+""",
+    "recorded fills of an expanded tensor: values, and the filled values' gradients": """
+import warnings
+warnings.simplefilter("ignore")
+w = t.arange(3., requires_grad=True); y = w * 2; x = y.expand(2, 3)
+x.index_fill_(1, t.tensor([0]), 9.0)
+r = [y, x, y.grad_fn is not None, x.requires_grad]
+b = t.zeros(3); e = b.expand(2, 3); v = t.tensor(2., requires_grad=True)
+e.masked_fill_(t.tensor([[True, False, False], [True, False, False]]), v)
+(b * t.tensor([1., 10, 100])).sum().backward()
+r += [b, v.grad, b.requires_grad]
+c = t.zeros(3); u = t.tensor([4.], requires_grad=True)
+c.expand(2, 3)[t.tensor([1]), t.tensor([2])] = u
+(c * c).sum().backward()
+r += [c, u.grad]
+""",
+    "a row of an expanded non-leaf written with autograd (CopySlices on the base)": """
+w = t.arange(3., requires_grad=True); y = w * 2; x = y.expand(2, 3)
+x[0] = t.tensor([5., 6, 7]) * w
+x[1, 1] = 4.0
+(y * t.tensor([1., 10, 100])).sum().backward()
+r = [y, w.grad, y._version]
+""",
 }
 
 ERRORS = {
@@ -138,6 +193,32 @@ e.add_(1)
         """
 e = t.zeros(3).expand(2, 3)
 t.add(t.ones(2, 3), 1, out=e)
+""",
+        "more than one element of the written-to tensor refers to a single memory location",
+    ),
+    "a backward into the history under a recorded fill of an expanded tensor": (
+        """
+w = t.arange(3., requires_grad=True); y = w * 2
+y.expand(2, 3).masked_fill_(t.tensor([True, False, False]), 9.0)
+y.sum().backward()
+""",
+        "more than one element of the written-to tensor refers to a single memory location",
+    ),
+    "fill_ of a tensor value into an expanded tensor": (
+        """
+t.zeros(3).expand(2, 3).fill_(t.tensor(2.0))
+""",
+        "more than one element of the written-to tensor refers to a single memory location",
+    ),
+    "a basic index whose view repeats memory (x[:, 1] = 2)": (
+        """
+t.zeros(3).expand(2, 3)[:, 1] = 2.0
+""",
+        "more than one element of the written-to tensor refers to a single memory location",
+    ),
+    "copy_ into an expanded tensor": (
+        """
+t.zeros(3).expand(2, 3).copy_(t.ones(2, 3))
 """,
         "more than one element of the written-to tensor refers to a single memory location",
     ),
@@ -229,3 +310,16 @@ def test_views_stay_cheap_when_nothing_is_written():
     view = (x * 1)[1:]
     node = view.grad_fn
     assert (view * 2).grad_fn.next_functions[0][0] is node
+
+
+@pytest.mark.parametrize("library", [torch, chainrule])
+@pytest.mark.parametrize("name", ["masked_fill_", "index_fill_", "index_put_"])
+def test_selecting_fills_of_an_expanded_tensor_warn_as_pytorch(library, name):
+    expanded = library.zeros(3).expand(2, 3)
+    write = {
+        "masked_fill_": lambda: expanded.masked_fill_(library.tensor([True, False, False]), 1.0),
+        "index_fill_": lambda: expanded.index_fill_(1, library.tensor([0]), 1.0),
+        "index_put_": lambda: expanded.index_put_((library.tensor([0]),), library.tensor(1.0)),
+    }[name]
+    with pytest.warns(UserWarning, match=f"Use of {name} on expanded tensors is deprecated"):
+        write()

@@ -119,6 +119,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: the multi-tensor (_foreach_*) functions", {"ops.foreach"}),
     # torch.mm(..., out=) and the other namespace functions whose definitions lack out=.
     ("ops: out= for the functions that lack it", {"ops.out_arguments"}),
+    # chainrule.add, mul, cat, index_select, ...: the dense ones above, or their sparse forms.
+    ("ops: the namespace functions' sparse forms", {"ops.sparse_forms"}),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}

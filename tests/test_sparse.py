@@ -3,6 +3,7 @@ the same printed form, coalescing order, sums, products and their gradients, the
 Values, gradients and second derivatives of every sparse function are checked by the shared
 checker in tests/op_specs/sparse.py; this file holds what a spec cannot say."""
 
+import re
 import warnings
 
 import numpy as np
@@ -390,12 +391,12 @@ def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():
     ours, _ = both()
     with pytest.raises(NotImplementedError, match="relu: not implemented for sparse_coo"):
         chainrule.relu(ours)
-    with pytest.raises(NotImplementedError, match="cat: not implemented for sparse_coo"):
-        chainrule.cat([ours, ours])
+    with pytest.raises(NotImplementedError, match="flip: not implemented for sparse_coo"):
+        chainrule.flip(ours, [0])
     with pytest.raises(NotImplementedError, match="cos: not implemented for sparse_coo"):
         ours.cos()
     with pytest.raises(NotImplementedError, match="to_dense"):
-        chainrule.ones(2, 3) - ours
+        chainrule.ones(2, 3) * chainrule.tensor(2.0) ** ours
 
 
 def test_conversions_keep_the_sparsity():
@@ -664,3 +665,143 @@ def test_a_csr_tensor_saves_and_loads_as_csr(tmp_path):
         assert str(loaded.layout).endswith("sparse_csr")
         assert loaded.crow_indices().tolist() == CROW and loaded.col_indices().tolist() == COL
         assert loaded.values().tolist() == CSR_VALUES
+
+
+def _both_layouts(ours, theirs):
+    """Both results' layouts (by name) and dense values."""
+    return (
+        str(ours.layout).split(".")[-1],
+        str(theirs.layout).split(".")[-1],
+        ours.to_dense().tolist() if ours.layout != chainrule.strided else ours.tolist(),
+        theirs.to_dense().tolist() if theirs.layout != torch.strided else theirs.tolist(),
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, s, t, d: lib.mul(s, 2),
+        lambda lib, s, t, d: lib.mul(2, s),
+        lambda lib, s, t, d: lib.mul(d, s),
+        lambda lib, s, t, d: lib.multiply(s, t),
+        lambda lib, s, t, d: lib.add(s, t, alpha=2),
+        lambda lib, s, t, d: lib.add(d, s, alpha=2),
+        lambda lib, s, t, d: lib.sub(s, t),
+        lambda lib, s, t, d: lib.subtract(d, s),
+        lambda lib, s, t, d: d - s,
+        lambda lib, s, t, d: lib.div(s, lib.tensor(2.0)),
+        lambda lib, s, t, d: lib.true_divide(s, 2),
+        lambda lib, s, t, d: lib.div(s, 2, rounding_mode="floor"),
+        lambda lib, s, t, d: s[1],
+        lambda lib, s, t, d: s[:, 2],
+        lambda lib, s, t, d: s[0, 2],
+        lambda lib, s, t, d: lib.select(s, 1, -1),
+        lambda lib, s, t, d: s.index_select(1, lib.tensor([2, 0, 2])),
+        lambda lib, s, t, d: lib.index_select(s, 0, lib.tensor([1])),
+        lambda lib, s, t, d: lib.stack([s, t]),
+        lambda lib, s, t, d: lib.stack([s, t], 2),
+        lambda lib, s, t, d: lib.cat([s, t]),
+        lambda lib, s, t, d: lib.cat([s, t], 1),
+    ],
+)
+def test_function_forms_indexing_and_joins_of_sparse_tensors_are_pytorchs(call):
+    s, ts = both()
+    t, tt = both([[0, 1], [0, 0]], [1.0, 2.0])
+    mine = call(chainrule, s, t, chainrule.arange(1.0, 7.0).reshape(2, 3))
+    theirs = call(torch, ts, tt, torch.arange(1.0, 7.0).reshape(2, 3))
+    layout, their_layout, values, their_values = _both_layouts(mine, theirs)
+    assert layout == their_layout
+    np.testing.assert_allclose(values, their_values, rtol=1e-6)
+    if theirs.layout == torch.sparse_coo:
+        assert mine.is_coalesced() == theirs.is_coalesced()
+        assert mine.sparse_dim() == theirs.sparse_dim()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda lib, s, d: lib.add(s, d), RuntimeError, "add(sparse, dense) is not supported"),
+        (lambda lib, s, d: lib.sub(s, d), RuntimeError, "add(sparse, dense) is not supported"),
+        (lambda lib, s, d: lib.div(s, d), RuntimeError, "Sparse division requires a scalar"),
+        (lambda lib, s, d: lib.div(d, s), RuntimeError, "Sparse division requires a scalar"),
+        (lambda lib, s, d: s.select(0, 2), IndexError, "out of range"),
+    ],
+)
+def test_sparse_function_forms_refuse_what_pytorch_refuses(call, error, message):
+    s, ts = both()
+    with pytest.raises(error, match=re.escape(message)):
+        call(torch, ts, torch.ones(2, 3))
+    with pytest.raises(error, match=re.escape(message)):
+        call(chainrule, s, chainrule.ones(2, 3))
+
+
+def test_gradients_through_to_dense_coalesce_and_transpose_are_pytorchs():
+    """Repeated entries each get the gradient of their position; coalesce sums them."""
+    weights = np.arange(6.0).reshape(3, 2) - 2.0
+    grads = []
+    for lib in (chainrule, torch):
+        values = lib.tensor(VALUES, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = lib.sparse_coo_tensor(lib.tensor(INDICES), values, (2, 3))
+        dense = s.coalesce().transpose(0, 1).to_dense()
+        (dense * lib.tensor(weights, dtype=lib.float32)).sum().backward()
+        grads.append(values.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_a_csc_tensor_reports_prints_converts_and_transposes_as_pytorchs():
+    dense = [[0.0, 1.0, 2.0], [3.0, 0.0, 5.0]]
+    mine = chainrule.tensor(dense).to_sparse_csc()
+    theirs = torch.tensor(dense).to_sparse_csc()
+    assert as_torch_text(mine) == repr(theirs)
+    assert mine.layout == chainrule.sparse_csc and not mine.is_sparse and not mine.is_sparse_csr
+    for part in ("ccol_indices", "row_indices", "values"):
+        assert getattr(mine, part)().tolist() == getattr(theirs, part)().tolist()
+    for convert in (
+        lambda t: t.t(),
+        lambda t: t.to_sparse(),
+        lambda t: t.to_sparse_csr(),
+        lambda t: t.to_dense().to_sparse().to_sparse_csc(),
+        lambda t: t.to_dense().to_sparse(
+            layout=chainrule.sparse_csc if isinstance(t, chainrule.Tensor) else torch.sparse_csc
+        ),
+        lambda t: t.t().t(),
+        lambda t: t * 2,
+    ):
+        converted, their_converted = convert(mine), convert(theirs)
+        assert str(converted.layout).split(".")[-1] == str(their_converted.layout).split(".")[-1]
+        assert as_torch_text(converted) == repr(their_converted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built = chainrule.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], [1.0, 2.0, 3.0], (2, 3))
+        their_built = torch.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], [1.0, 2.0, 3.0], (2, 3))
+    assert as_torch_text(built) == repr(their_built)
+    for name in ("crow_indices", "col_indices", "indices"):
+        with pytest.raises(RuntimeError, match="layout but got SparseCsc"):
+            getattr(theirs, name)()
+        with pytest.raises(RuntimeError, match="layout but got SparseCsc"):
+            getattr(mine, name)()
+    for name in ("ccol_indices", "row_indices"):
+        with pytest.raises(RuntimeError, match="column compressed tensor layout but got SparseCsr"):
+            getattr(torch.tensor(dense).to_sparse_csr(), name)()
+        with pytest.raises(RuntimeError, match="column compressed tensor layout but got SparseCsr"):
+            getattr(chainrule.tensor(dense).to_sparse_csr(), name)()
+
+
+def test_csc_products_and_their_gradients_equal_pytorchs():
+    grads, products = [], []
+    for lib in (chainrule, torch):
+        values = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = lib.sparse_csc_tensor([0, 1, 1, 3], [0, 0, 1], values, (2, 3))
+        product = (
+            lib.mm(a, lib.arange(6.0).reshape(3, 2))
+            + a @ lib.ones(3, 1)
+            + (a @ lib.ones(3))[:, None]
+        )
+        product.sum().backward()
+        grads.append(values.grad.tolist())
+        products.append(product.tolist())
+    assert products[0] == products[1] and grads[0] == grads[1]

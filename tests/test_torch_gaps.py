@@ -1181,3 +1181,32 @@ def test_div_with_floor_rounding_keeps_its_zero_derivative():
         x = lib.tensor([1.0, 3.0], requires_grad=True)
         lib.div(x, 2, rounding_mode="floor").sum().backward()
         assert x.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("call", "aten"),
+    [
+        (lambda lib, x, out: lib.diag(x, out=out), "diag_embed"),
+        (lambda lib, x, out: lib.diag(x.reshape(2, 2), out=out), "diagonal_copy"),
+        (lambda lib, x, out: lib.heaviside(x, lib.tensor(0.5), out=out), "heaviside"),
+        (lambda lib, x, out: lib.conj_physical(x, out=out), "conj_physical"),
+    ],
+)
+def test_out_of_an_op_without_a_derivative_joins_the_graph_and_refuses_backward(call, aten):
+    """PyTorch writes the values, gives `out` a NotImplemented grad_fn, and raises only when a
+    backward reaches it; an `out` that itself requires grad is refused at once."""
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, -2.0, 0.0, 3.0], requires_grad=True)
+        out = lib.empty(0)
+        assert call(lib, x, out) is out
+        with lib.no_grad():
+            expected = call(lib, x, lib.empty(0))
+        assert out.tolist() == expected.tolist()
+        assert out.requires_grad and out._version == 1
+        assert type(out.grad_fn).__name__ == "NotImplemented" or out.grad_fn.name().endswith(
+            "NotImplemented"
+        )
+        with pytest.raises(RuntimeError, match=f"derivative for aten::{aten} is not implemented"):
+            out.sum().backward()
+        with pytest.raises(RuntimeError, match="functions with out=... arguments don't support"):
+            call(lib, x, lib.empty(out.shape, requires_grad=True))

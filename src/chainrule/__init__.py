@@ -220,7 +220,15 @@ from chainrule.ops.quantization import *  # noqa: F403 - torch.fake_quantize_per
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule.ops.sparse import sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm
+from chainrule.ops.sparse import (
+    sparse_coo,
+    sparse_coo_tensor,
+    sparse_csc,
+    sparse_csc_tensor,
+    sparse_csr,
+    sparse_csr_tensor,
+    spmm,
+)
 from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac
@@ -233,6 +241,9 @@ __version__ = "0.1.0"
 
 # Last, over the names above: the functions whose definitions lack PyTorch's `out=`, with it.
 from chainrule.ops.out_arguments import *  # noqa: E402, F403
+
+# And over those, the ones with a sparse form: chainrule.mul(sparse, 2), chainrule.cat([s, t]).
+from chainrule.ops.sparse_forms import *  # noqa: E402, F403
 
 newaxis = None  # PyTorch's (and NumPy's) name for None in an index: x[:, chainrule.newaxis]
 

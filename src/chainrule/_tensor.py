@@ -93,6 +93,20 @@ _OVERLAP_ALLOWED = frozenset(
 # derivative, no leaf check): the values change, the history stays as it was.
 _NOT_RECORDED = frozenset({"logical_not_", "logical_and_", "logical_or_", "logical_xor_"})
 
+# The in-place writes PyTorch lets through an expanded tensor (elements sharing memory): fills
+# of one value and the selecting fills, each selected element landing in the location it
+# shares (fill_ of a Tensor value and every other op refuse).
+# masked_fill_, index_fill_ and index_put_ (and an advanced-index `x[key] = value`) warn.
+_EXPANDED_WRITES = frozenset(
+    {"fill_", "zero_", "fill_diagonal_", "masked_fill_", "index_fill_", "index_put_", "__setitem__"}
+)
+_EXPANDED_WRITE_WARNINGS = {
+    "masked_fill_": "tensor[mask] = scalar",
+    "index_fill_": "tensor[mask] = scalar",
+    "index_put_": "tensor[indices] = tensor",
+    "__setitem__": "tensor[indices] = tensor",
+}
+
 
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
@@ -698,8 +712,12 @@ class Tensor(_TensorMethods):
             # vmap's per-example arrays have no strides)
             self._check_overlap(op_name, recording)
 
-    def _commit_inplace(self, op_name: str, result: Tensor, recording: bool) -> Tensor:
-        """Write `result` into this tensor's memory and, if recorded, make it its history."""
+    def _commit_inplace(
+        self, op_name: str, result: Tensor, recording: bool, spread: str | None = None
+    ) -> Tensor:
+        """Write `result` into this tensor's memory and, if recorded, make it its history.
+        `spread` ("set" or "add") writes only the changed elements of an expanded tensor, in
+        turn (see Backend.write_changed)."""
         if result.shape != self.shape:
             raise ShapeError(
                 f"{op_name}: output with shape {tuple(self.shape)} doesn't match the broadcast "
@@ -726,7 +744,15 @@ class Tensor(_TensorMethods):
         if _observers() is not None:
             tell(_observers(), "inplace_write", self, result)
         if self._array.size:  # (an empty expanded tensor is read-only memory with nothing in it)
-            self._backend.xp.copyto(self._array, result._array, casting="unsafe")
+            if spread is not None:
+                self._backend.write_changed(self._array, result._array, spread == "add")
+            else:
+                try:
+                    self._backend.xp.copyto(self._array, result._array, casting="unsafe")
+                except ValueError:  # a read-only NumPy view of writable memory: a part of an
+                    # expanded tensor that repeats nothing (x.expand(2, 3)[0])
+                    target = self._backend.writable(self._array)
+                    self._backend.xp.copyto(target, result._array, casting="unsafe")
         self._version_counter.value += 1
         if recording and node is not None and node._saved is not None:
             self._tie_saved_outputs(node, result._output_nr)
@@ -784,8 +810,39 @@ class Tensor(_TensorMethods):
         else:
             with no_grad():
                 result = function(self, *args, **kwargs)
+        if op_name in _EXPANDED_WRITES and self._repeats_memory():
+            if not (op_name == "fill_" and isinstance(args[0], Tensor)):
+                accumulate = kwargs.get("accumulate", False)
+                return self._write_expanded(op_name, result, recording, accumulate)
         self._check_write_overlap(op_name, recording)
         return self._commit_inplace(op_name, result, recording)
+
+    def _repeats_memory(self) -> bool:
+        """Whether elements of this tensor share memory locations (a stride-0 dimension of
+        more than one element: an expanded tensor, or `.data` or `.detach()` of one)."""
+        array = self._array
+        if type(array) is not self._backend.array_type or 0 not in array.strides:
+            return False
+        return any(stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
+
+    def _write_expanded(
+        self, op_name: str, result: Tensor, recording: bool, accumulate: bool
+    ) -> Tensor:
+        """PyTorch's fill-type write into an expanded tensor: each selected element lands in
+        the memory location it shares (the base's), the last one winning. Recorded, the
+        written values get gradients, and a backward into the base's old history is refused
+        (ops/views.py, CopySlices)."""
+        usage = _EXPANDED_WRITE_WARNINGS.get(op_name)
+        if usage is not None:
+            name = "index_put_" if op_name == "__setitem__" else op_name
+            warnings.warn(
+                f"Use of {name} on expanded tensors is deprecated. Please clone() the tensor "
+                "before performing this operation. This also applies to advanced indexing e.g. "
+                f"{usage}",
+                UserWarning,
+                stacklevel=4,
+            )
+        return self._commit_inplace(op_name, result, recording, "add" if accumulate else "set")
 
 
 def raise_inference_write() -> None:

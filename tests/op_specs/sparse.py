@@ -140,4 +140,69 @@ SPECS = [
         [((3, 4),)],
         torch_body=lambda x: (x.to_sparse() * 2.0).to_dense(),
     ),
+    # The namespace functions' sparse forms (ops/sparse_forms.py), against the dense math.
+    _both(
+        "mul, sub, div, add: the function forms",
+        lambda lib, v, w, d: lib.add(
+            d,
+            lib.div(lib.sub(lib.mul(_sparse(lib, v), d), lib.mul(_sparse(lib, w), 2.0)), 4.0),
+            alpha=2.0,
+        ),
+        [((NNZ,), (NNZ,), SIZE)],
+        torch_body=lambda v, w, d: d + 2.0 * ((_dense(v) * d - _dense(w) * 2.0) / 4.0),
+    ),
+    _both(
+        "mul of two sparse tensors",
+        lambda lib, v, w: lib.mul(_sparse(lib, v), _sparse(lib, w)).to_dense(),
+        [((NNZ,), (NNZ,))],
+        torch_body=lambda v, w: _dense(v) * _dense(w),
+    ),
+    _both(
+        "select, getitem and index_select",
+        lambda lib, v: lib.cat(
+            [
+                _sparse(lib, v)[1].to_dense(),
+                lib.select(_sparse(lib, v), 1, 2).to_dense(),
+                lib.index_select(_sparse(lib, v), 1, lib.tensor([2, 0, 2])).to_dense().flatten(),
+            ]
+        ),
+        [((NNZ,),)],
+        torch_body=lambda v: torch.cat(
+            [_dense(v)[1], _dense(v)[:, 2], _dense(v)[:, [2, 0, 2]].flatten()]
+        ),
+    ),
+    _both(
+        "cat and stack",
+        lambda lib, v, w: lib.cat(
+            [
+                lib.cat([_sparse(lib, v), _sparse(lib, w)], 1).to_dense().flatten(),
+                lib.stack([_sparse(lib, v), _sparse(lib, w)], 1).to_dense().flatten(),
+            ]
+        ),
+        [((NNZ,), (NNZ,))],
+        torch_body=lambda v, w: torch.cat(
+            [
+                torch.cat([_dense(v), _dense(w)], 1).flatten(),
+                torch.stack([_dense(v), _dense(w)], 1).flatten(),
+            ]
+        ),
+    ),
+    # CSC: columns 0, 1 and 3 hold (1, 0); (0, 1), (2, 1); (0, 3); column 2 is empty.
+    _both(
+        "sparse_csc @ dense",
+        lambda lib, v, d: lib.mm(lib.sparse_csc_tensor([0, 1, 3, 3, 4], [1, 0, 2, 0], v, SIZE), d),
+        [((4,), (4, 2))],
+        torch_body=lambda v, d: (
+            torch.zeros(SIZE, dtype=v.dtype).index_put(
+                (torch.tensor([1, 0, 2, 0]), torch.tensor([0, 1, 1, 3])), v
+            )
+            @ d
+        ),
+    ),
+    _both(
+        "to_sparse_csc and back",
+        lambda lib, x: (x.to_sparse_csc() * 2.0).to_dense(),
+        [((3, 4),)],
+        torch_body=lambda x: (x.to_sparse() * 2.0).to_dense(),
+    ),
 ]

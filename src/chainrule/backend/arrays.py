@@ -154,6 +154,21 @@ class Backend(ABC):
         """The address of the array's first element."""
 
     @abstractmethod
+    def writable(self, array: Array) -> Array:
+        """`array` itself, or a writable alias of its memory where it is a read-only view of
+        writable memory (NumPy's broadcast views, and views of them): how a write through an
+        expanded tensor reaches the memory it repeats, as PyTorch's does."""
+
+    @abstractmethod
+    def write_changed(self, target: Array, values: Array, accumulate: bool) -> None:
+        """Write `values` into `target`, whose elements may share memory locations (an
+        expanded tensor), only where they differ from target's current bits, one after the
+        other in row-major order (the later write to one location wins); with `accumulate`,
+        add each change (values - target) instead. PyTorch's fill-type writes (masked_fill_,
+        index_put_) into expanded memory touch only the elements they select; the ones they
+        leave alone would otherwise write stale values over the shared location."""
+
+    @abstractmethod
     def erf(self, array: Array) -> Array:
         """The error function, elementwise."""
 
@@ -386,6 +401,19 @@ class Backend(ABC):
 # a scalar 0 (NumpyBackend.relu).
 _ZERO_BLOCK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ZERO_BLOCK_MIN = 1 << 12
+
+
+class _MemoryAlias:
+    """An `__array_interface__` holder: NumPy makes an array of the memory it describes, and
+    keeps this (with the memory's owner) alive as that array's base."""
+
+    __slots__ = ("__array_interface__", "owner")
+
+    def __init__(self, interface: dict, owner: np.ndarray) -> None:
+        self.__array_interface__ = interface
+        self.owner = owner
+
+
 _zero_blocks: dict[np.dtype, np.ndarray] = {}
 
 # NumpyBackend.where's selection on the bits: the integer type of each dtype's width, and the
@@ -495,6 +523,34 @@ class NumpyBackend(Backend):
 
     def data_ptr(self, array: Array) -> int:
         return array.__array_interface__["data"][0]
+
+    def writable(self, array: Array) -> Array:
+        if array.flags.writeable:
+            return array
+        owner = array.base
+        while isinstance(owner, np.ndarray) and not owner.flags.writeable:
+            owner = owner.base
+        if not isinstance(owner, np.ndarray):
+            raise ValueError("assignment destination is read-only")
+        low, high = np.lib.array_utils.byte_bounds(array)
+        owner_low, owner_high = np.lib.array_utils.byte_bounds(owner)
+        if low < owner_low or high > owner_high:
+            raise ValueError("assignment destination is read-only")
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        return np.asarray(_MemoryAlias(interface, owner))
+
+    def write_changed(self, target: Array, values: Array, accumulate: bool) -> None:
+        old = np.array(target, order="C")
+        new = np.ascontiguousarray(values, dtype=target.dtype)
+        shape = old.shape + (old.itemsize,)
+        changed = (old.view(np.uint8).reshape(shape) != new.view(np.uint8).reshape(shape)).any(-1)
+        positions = np.nonzero(changed)
+        alias = self.writable(target)
+        if accumulate and target.dtype != np.bool_:
+            np.add.at(alias, positions, new[positions] - old[positions])
+        else:  # NumPy's fancy assignment writes in index order: the last one wins
+            alias[positions] = new[positions]
 
     def erf(self, array: Array) -> Array:
         return host_erf(array)
@@ -677,6 +733,21 @@ class CupyBackend(Backend):
     def data_ptr(self, array: Array) -> int:
         return array.data.ptr
 
+    def writable(self, array: Array) -> Array:
+        return array  # CuPy's views are always writable
+
+    def write_changed(self, target: Array, values: Array, accumulate: bool) -> None:
+        xp = self.xp
+        old = target.copy()
+        new = values.astype(target.dtype, copy=False)
+        shape = old.shape + (old.itemsize,)
+        changed = (old.view(xp.uint8).reshape(shape) != new.view(xp.uint8).reshape(shape)).any(-1)
+        positions = xp.nonzero(changed)
+        if accumulate and target.dtype != xp.bool_:
+            self.scatter_add(target, positions, new[positions] - old[positions])
+        else:
+            target[positions] = new[positions]
+
     def erf(self, array: Array) -> Array:
         from cupyx.scipy.special import erf
 
@@ -733,6 +804,12 @@ class FakeBackend(Backend):
     def data_ptr(self, array: Array) -> int:
         return numpy_backend.data_ptr(fake_data(array))
 
+    def writable(self, array: Array) -> Array:
+        return wrap(numpy_backend.writable(fake_data(array)))
+
+    def write_changed(self, target: Array, values: Array, accumulate: bool) -> None:
+        numpy_backend.write_changed(fake_data(target), fake_data(values), accumulate)
+
     def erf(self, array: Array) -> Array:
         return wrap(host_erf(fake_data(array)))
 
@@ -780,6 +857,12 @@ class MetaBackend(Backend):
 
     def data_ptr(self, array: Array) -> int:
         return 0  # as PyTorch's meta tensors
+
+    def writable(self, array: Array) -> Array:
+        return array
+
+    def write_changed(self, target: Array, values: Array, accumulate: bool) -> None:
+        pass  # no data to write
 
     def erf(self, array: Array) -> Array:
         return array.copy()

@@ -261,16 +261,24 @@ def format_sparse_coo(t: Any) -> str:
 def format_sparse_csr(t: Any) -> str:
     """repr of a sparse CSR tensor (ops/sparse.py) in PyTorch's format: its crow_indices,
     col_indices and values, then size, nnz, dtype (when not the default), layout, autograd."""
+    return format_sparse_compressed(
+        t, ("crow_indices", t._crow), ("col_indices", t._col), "sparse_csr"
+    )
+
+
+def format_sparse_compressed(t: Any, compressed: tuple, plain: tuple, layout: str) -> str:
+    """repr of a sparse CSR or CSC tensor: its (name, tensor) compressed and plain indices and
+    values, then size, nnz, dtype (when not the default), layout, autograd."""
     pad = " " * 7
-    crow = _sparse_part(t._crow, "crow_indices=tensor(")  # int32 prints as int64 does
-    col = _sparse_part(t._col, "col_indices=tensor(")
+    crow = _sparse_part(compressed[1], f"{compressed[0]}=tensor(")  # int32 prints as int64
+    col = _sparse_part(plain[1], f"{plain[0]}=tensor(")
     values = t._sparse_values
     shown = _sparse_part(values, "values=tensor(")
     text = f"tensor({crow},\n{pad}{col},\n{pad}{shown}"
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
         suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
-    suffixes.append(f"layout={display_namespace()}.sparse_csr")
+    suffixes.append(f"layout={display_namespace()}.{layout}")
     if t.device.type != "cpu":
         suffixes.insert(0, f"device='{t.device}'")
     return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7)

@@ -32,6 +32,7 @@ from chainrule.errors import (
     DTypeError,
     IndexRangeError,
     ShapeError,
+    warn_once,
 )
 from chainrule.nn.attention.bias import CausalBias as _CausalBias
 from chainrule.nn.attention.bias import CausalVariant as _CausalVariant
@@ -364,6 +365,12 @@ def _conv_padding(
         if any(s != 1 for s in stride):
             raise DomainError(f"{name}: padding='same' is not supported for strided convolutions")
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+        if any(t % 2 for t in total):  # PyTorch's TORCH_WARN_ONCE: the odd pixel goes right
+            warn_once(
+                "Using padding='same' with even kernel lengths and odd dilation may require a "
+                "zero-padded copy of the input be created",
+                stacklevel=5,
+            )
         return tuple((t // 2, t - t // 2) for t in total)
     pads = _ntuple(name, "padding", padding, dims)
     if any(p < 0 for p in pads):

@@ -274,7 +274,11 @@ def write_out(name: str, result: Tensor, out: Any, rule: OutRule = "cast") -> Te
         )
     if out.shape == result.shape:
         _refuse_shared_locations(name, out)
-        out._backend.xp.copyto(out._array, result._array, casting="unsafe")
+        try:
+            out._backend.xp.copyto(out._array, result._array, casting="unsafe")
+        except ValueError:  # a read-only view of writable memory (x.expand(2, 3)[0])
+            target = out._backend.writable(out._array)
+            out._backend.xp.copyto(target, result._array, casting="unsafe")
     else:
         if out._array.size:
             warnings.warn(

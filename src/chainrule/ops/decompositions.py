@@ -292,13 +292,13 @@ def svd(
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
     up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
-    `driver` is accepted and ignored: each backend has one SVD routine (PyTorch takes it on
-    CUDA only and refuses it on CPU).
+    `driver` is taken on CUDA (and ignored there: each backend has one SVD routine) and
+    refused on the CPU, as PyTorch's.
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         full_matrices (bool): square U and Vh (True) or k columns and rows.
-        driver (str, optional): accepted and ignored.
+        driver (str, optional): CUDA only; ignored there.
         out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
             the result's exact dtypes.
 
@@ -314,6 +314,7 @@ def svd(
     if out is not None:
         return write_outs("linalg.svd", svd(A, full_matrices=full_matrices, driver=driver), out)
     _check_float_matrix("linalg.svd", A)
+    _refuse_cpu_driver(A, driver)
     u, s, vh = apply(Svd, (A,), bool(full_matrices))
     return SvdResult(u, s, vh)
 
@@ -330,7 +331,7 @@ def svdvals(
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
-        driver (str, optional): accepted and ignored.
+        driver (str, optional): CUDA only; ignored there.
         out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
             the result's exact dtypes.
 
@@ -346,7 +347,23 @@ def svdvals(
     if out is not None:
         return write_outs("linalg.svdvals", svdvals(A, driver=driver), out)
     _check_float_matrix("linalg.svdvals", A)
+    _refuse_cpu_driver(A, driver)
     return apply(Svd, (A,), False)[1]
+
+
+def _refuse_cpu_driver(A: Tensor, driver: str | None) -> None:  # noqa: N803
+    """PyTorch takes svd's `driver` on CUDA only (cuSOLVER's routines)."""
+    if driver is not None and A.device.type == "cpu":
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            "with cuSOLVER backend."
+        )
+
+
+def _refuse_cpu_no_pivot(A: Tensor, pivot: bool) -> None:  # noqa: N803
+    """PyTorch factorizes without pivoting on CUDA only."""
+    if not pivot and A.device.type == "cpu":
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
 # ---- determinant ----------------------------------------------------------------------------
@@ -1428,7 +1445,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
 
     Args:
         A (Tensor): floating point (*, m, n).
-        pivot (bool): partial pivoting (True).
+        pivot (bool): partial pivoting (True); False on CUDA only.
         check_errors (bool): raise for a singular matrix.
 
     Returns:
@@ -1441,6 +1458,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
         tensor(0, dtype=chainrule.int32)
     """
     _check_float_matrix("linalg.lu_factor_ex", A)
+    _refuse_cpu_no_pivot(A, pivot)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
     if check_errors:
         _raise_for_info("linalg.lu_factor_ex", info, _SINGULAR_U)
@@ -1483,7 +1501,7 @@ def lu_factor(
 
     Args:
         A (Tensor): floating point (*, m, n).
-        pivot (bool): partial pivoting (True).
+        pivot (bool): partial pivoting (True); False on CUDA only.
         out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
             the result's exact dtypes.
 
@@ -1498,6 +1516,7 @@ def lu_factor(
     if out is not None:
         return write_outs("linalg.lu_factor", lu_factor(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu_factor", A)
+    _refuse_cpu_no_pivot(A, pivot)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
     _raise_for_info("linalg.lu_factor", info, _SINGULAR_U)
     return LuFactorResult(lu, pivots)
@@ -1506,11 +1525,11 @@ def lu_factor(
 def lu(A: Tensor, *, pivot: bool = True, out: Tensor | Sequence[Tensor] | None = None) -> LuResult:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
     derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
-    is the identity) on every device; PyTorch allows it on CUDA only.
+    is the identity) on CUDA, and is refused on the CPU, as PyTorch's.
 
     Args:
         A (Tensor): floating point (*, m, n).
-        pivot (bool): partial pivoting (True).
+        pivot (bool): partial pivoting (True); False on CUDA only.
         out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
             the result's exact dtypes.
 
@@ -1528,6 +1547,7 @@ def lu(A: Tensor, *, pivot: bool = True, out: Tensor | Sequence[Tensor] | None =
     if out is not None:
         return write_outs("linalg.lu", lu(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu", A)
+    _refuse_cpu_no_pivot(A, pivot)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
     permutation, lower, upper = _unpack(packed, pivots)
     lower, upper = named(lower, "LinalgLuBackward0"), named(upper, "LinalgLuBackward0")

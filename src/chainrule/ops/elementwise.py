@@ -536,11 +536,15 @@ def _float_and_number(x: Any, c: Any) -> bool:
 
 
 class Sub(Op):
-    """x - y. Derivative: g and -g."""
+    """x - y. Derivative: g and -g. A complex difference is PyTorch's x + (-1 + 0j) y, whose
+    zeros are signed as its (x - y would leave -0.0 imaginary parts where it gives +0.0)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        return x - y
+        out = x - y
+        if out.dtype.kind == "c":
+            out = (x + _MINUS_ONE_COMPLEX * y).astype(out.dtype, copy=False)
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -556,6 +560,9 @@ class Sub(Op):
         return _finish_tangent(ctx, _sum_tangents(tx, None if ty is None else -ty))
 
     batch = elementwise_batch
+
+
+_MINUS_ONE_COMPLEX = complex(-1.0, 0.0)
 
 
 class AddScaled(Op):

@@ -347,10 +347,12 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     Example:
         >>> import chainrule
         >>> chainrule.fft.ifft(chainrule.tensor([10.0, 0.0, 0.0, 0.0]))
-        tensor([2.5000+0.j, 2.5000+0.j, 2.5000+0.j, 2.5000+0.j])
+        tensor([2.5000-0.j, 2.5000-0.j, 2.5000-0.j, 2.5000-0.j])
     """
-    out = _c2c("ifft", input, _length("ifft", n), (dim,), norm, True)
-    return named(out, "ConjBackward0") if _is_real(input) else out  # PyTorch's conj of an r2c
+    if _is_real(input):  # PyTorch's conj of an r2c: its zero imaginary parts are -0.0
+        conjugate_norm = _CONJUGATE_NORM[_norm(norm)]
+        return conj(_c2c("ifft", input, _length("ifft", n), (dim,), conjugate_norm, False))
+    return _c2c("ifft", input, _length("ifft", n), (dim,), norm, True)
 
 
 @autocast_policy(FLOAT32)

@@ -208,22 +208,27 @@ def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
 
 
 def _cholesky_arrays(xp: Any, a: Array) -> tuple:
-    """Cholesky column by column over the batch; a matrix stops (its factor left zero from
-    there on) at its first non-positive pivot, whose 1-based order is its info."""
+    """Cholesky column by column over the batch, as LAPACK's unblocked potrf: a matrix stops
+    at its first pivot that is not positive, whose 1-based order is its info; its factor then
+    keeps that pivot on the diagonal and A's lower triangle from that column on (what
+    PyTorch's cholesky_ex returns), the columns before it computed."""
     n = a.shape[-1]
-    lower = xp.zeros_like(a)
+    lower = xp.tril(a)
     info = xp.zeros(a.shape[:-2], dtype=xp.int32)
     for j in range(n):
-        row = lower[..., j, :j]
-        row_conj = xp.conj(row)
-        pivot = (a[..., j, j] - (row * row_conj).sum(axis=-1)).real
-        failed = (info == 0) & ~(pivot > 0)
+        ok = info == 0
+        row_conj = xp.conj(lower[..., j, :j])
+        pivot = (a[..., j, j] - (lower[..., j, :j] * row_conj).sum(axis=-1)).real
+        failed = ok & ~(pivot > 0)
         info = xp.where(failed, j + 1, info).astype(xp.int32)
+        lower[..., j, j] = xp.where(failed, pivot, lower[..., j, j])
         ok = info == 0
         root = xp.sqrt(xp.where(ok, pivot, 1.0))
-        lower[..., j, j] = xp.where(ok, root, 0.0)
+        lower[..., j, j] = xp.where(ok, root, lower[..., j, j])
         below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row_conj[..., None, :]).sum(-1)
-        lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
+        lower[..., j + 1 :, j] = xp.where(
+            ok[..., None], below / root[..., None], a[..., j + 1 :, j]
+        )
     return lower, info
 
 
@@ -448,8 +453,13 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
 
 
 def _is_sparse(x: Any) -> bool:
-    """A sparse COO or CSR tensor (ops/sparse.py, a layer above); CSR's is_sparse is False."""
-    return getattr(x, "is_sparse", False) or getattr(x, "is_sparse_csr", False)
+    """A sparse COO, CSR or CSC tensor (ops/sparse.py, a layer above); CSR's and CSC's
+    is_sparse is False, and CSC has only its layout to tell."""
+    if type(x) is Tensor:  # (the common case first)
+        return False
+    if getattr(x, "is_sparse", False) or getattr(x, "is_sparse_csr", False):
+        return True
+    return getattr(getattr(x, "layout", None), "name", None) == "sparse_csc"
 
 
 def _sparse_product(x: Any, y: Any) -> Tensor | None:

@@ -150,31 +150,46 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(chainrule.tensor([1.0, 2.0]), w, b)
         tensor([3.5000])
     """
-    if autocast_active() is not None:
-        input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001
-    check_floating("linear", input=input, weight=weight, bias=bias, complex_ok=True)
-    if weight.ndim == 1 and bias is None:
-        return matmul(input, weight)  # PyTorch's linear is a matmul here: MvBackward0 / Dot
-    if weight.ndim == 1:
-        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")  # PyTorch's addmm message
-    if weight.ndim != 2:
-        raise ShapeError(
-            f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
-        )
-    if input.ndim == 0 or input._array.shape[-1] != weight._array.shape[1]:
-        raise ShapeError(
-            f"linear: input of shape {tuple(input.shape)} and weight of shape "
-            f"{tuple(weight.shape)} cannot be multiplied ({input.shape[-1] if input.ndim else 0} "
-            f"!= {weight.shape[1]})"
-        )
-    if bias is None:
-        return apply_holomorphic(Linear, (input, weight))
-    bias_shape = bias._array.shape
-    if bias_shape not in ((weight._array.shape[0],), (1,), ()):
-        raise ShapeError(
-            f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
-        )
-    if bias_shape != (weight._array.shape[0],):
-        out = apply_holomorphic(Linear, (input, weight)) + bias
-        return named(out, _LINEAR_NODE_NAMES[min(input.ndim, 3), True])
-    return apply_holomorphic(Linear, (input, weight, bias))
+    try:  # (free on the hot path: an operand that is not a Tensor fails on .dtype or .ndim)
+        if autocast_active() is not None:
+            input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001
+        check_floating("linear", input=input, weight=weight, bias=bias, complex_ok=True)
+        if weight.ndim == 1 and bias is None:
+            return matmul(input, weight)  # PyTorch's linear is a matmul here: MvBackward0 / Dot
+        if weight.ndim == 1:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")  # PyTorch's addmm message
+        if weight.ndim != 2:
+            raise ShapeError(
+                f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
+            )
+        if input.ndim == 0 or input._array.shape[-1] != weight._array.shape[1]:
+            features = input.shape[-1] if input.ndim else 0
+            raise ShapeError(
+                f"linear: input of shape {tuple(input.shape)} and weight of shape "
+                f"{tuple(weight.shape)} cannot be multiplied ({features} != {weight.shape[1]})"
+            )
+        if bias is None:
+            return apply_holomorphic(Linear, (input, weight))
+        bias_shape = bias._array.shape
+        if bias_shape not in ((weight._array.shape[0],), (1,), ()):
+            raise ShapeError(
+                f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
+            )
+        if bias_shape != (weight._array.shape[0],):
+            out = apply_holomorphic(Linear, (input, weight)) + bias
+            return named(out, _LINEAR_NODE_NAMES[min(input.ndim, 3), True])
+        return apply_holomorphic(Linear, (input, weight, bias))
+    except AttributeError:
+        _refuse_non_tensors(input, weight, bias)
+        raise
+
+
+def _refuse_non_tensors(input: Any, weight: Any, bias: Any) -> None:  # noqa: A002
+    """PyTorch's TypeError for an operand of linear that is not a Tensor (`F.linear(5, w)`)."""
+    operands = (("input", input), ("weight", weight), ("bias", bias))
+    for position, (name, value) in enumerate(operands, start=1):
+        if not isinstance(value, Tensor) and not (name == "bias" and value is None):
+            raise TypeError(
+                f"linear(): argument '{name}' (position {position}) must be Tensor, not "
+                f"{type(value).__name__}"
+            )

@@ -28,13 +28,21 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.grad_mode import is_grad_enabled, no_grad
 from chainrule.errors import DTypeError
 from chainrule.ops import complex as _complex
 from chainrule.ops import composites, elementwise, indexing, linalg, reduction, shape, special
 from chainrule.ops.conversion import write_out
+from chainrule.ops.op import Computed, apply
 
 _COMPOSITE = frozenset({"inner", "quantile", "nanquantile"})
+# PyTorch's out= forms with no derivative formula: an input that requires grad is taken, and
+# `out` joins the graph under a node that refuses backward (grad_fn NotImplemented, named for
+# the ATen op that wrote it: diag of a vector is diag_embed, of a matrix diagonal_copy).
+_NO_DERIVATIVE_OUT = frozenset({"diag", "heaviside", "conj_physical"})
+# The 1-D inverse transforms of a real input, PyTorch's conj of an r2c, whose out must have
+# the result's exact dtype (a complex128 out of a float32 input is refused).
+_SAME_FOR_REAL_INPUT = frozenset({"ifft", "ihfft"})
 _IN_OUT_DTYPE = frozenset({"logsumexp", "std", "var", "nanmean"})
 
 
@@ -60,6 +68,38 @@ def _recorded_copy(name: str, result: Tensor, out: Tensor) -> Tensor:
         with no_grad():
             out.resize_(result.shape)
     return out.copy_(result)
+
+
+class OutWithoutDerivative(Computed):
+    """An out= write PyTorch records without a derivative: backward through it raises."""
+
+
+_OUT_NODES: dict[str, type] = {}
+
+
+def _written_without_derivative(name: str, operands: tuple, result: Tensor, out: Any) -> Any:
+    """PyTorch's out= of an op without a derivative formula, an input requiring grad (among
+    the call's `operands`, positional then keyword): the values written into `out` (refused,
+    as any out=, where `out` itself requires grad), and `out` in the graph under a
+    NotImplemented node that raises on backward."""
+    if isinstance(out, Tensor) and out.requires_grad:
+        return write_out(name, result, out, "same")  # PyTorch's refusal
+    with no_grad():
+        written = write_out(name, result, out, "same")
+    inputs = tuple(a for a in operands if isinstance(a, Tensor))
+    aten = name
+    if name == "diag":
+        aten = "diag_embed" if inputs[0].ndim == 1 else "diagonal_copy"
+    node_type = _OUT_NODES.get(aten)
+    if node_type is None:
+        node_type = type(f"{aten}_out", (OutWithoutDerivative,), {"aten": aten})
+        _OUT_NODES[aten] = node_type
+    recorded = apply(node_type, inputs, written._array)
+    written._node = recorded._node
+    written._output_nr = 0
+    written._requires_grad = True
+    written._edge = None
+    return written
 
 
 def _documented_out(doc: str) -> str:
@@ -92,7 +132,12 @@ def with_out(name: str, function: Callable[..., Any], rule: str) -> Callable[...
             raise DTypeError(f"{name} expects a {kind} output tensor, but got {out.dtype.name}")
         if name in _COMPOSITE and isinstance(out, Tensor) and result.requires_grad:
             return _recorded_copy(name, result, out)
+        if name in _NO_DERIVATIVE_OUT and result.requires_grad and is_grad_enabled():
+            return _written_without_derivative(name, (*args, *kwargs.values()), result, out)
         rule_of_write = "cast" if rule in ("real", "kind") else rule
+        first = args[0] if args else kwargs.get("input")
+        if name in _SAME_FOR_REAL_INPUT and isinstance(first, Tensor) and not first.is_complex():
+            rule_of_write = "same"
         return write_out(name, result, out, rule_of_write)  # type: ignore[arg-type]
 
     taking_out.__doc__ = _documented_out(function.__doc__ or "")

@@ -28,8 +28,13 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import device as Device
 from chainrule.backend import dtypes, formats
 from chainrule.backend.dtypes import as_dtype
-from chainrule.backend.printing import format_sparse_coo, format_sparse_csr
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.backend.printing import (
+    format_sparse_compressed,
+    format_sparse_coo,
+    format_sparse_csr,
+)
+from chainrule.errors import DTypeError, IndexRangeError, ShapeError
+from chainrule.ops import indexing
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.creation import tensor, zeros
 from chainrule.ops.indexing import index_add, index_select
@@ -38,6 +43,7 @@ from chainrule.ops.shape import cat, reshape
 
 sparse_coo = formats.layout("sparse_coo")
 sparse_csr = formats.layout("sparse_csr")
+sparse_csc = formats.layout("sparse_csc")
 
 Number = int | float | bool
 
@@ -52,6 +58,7 @@ def _unsupported(operation: str) -> SparseLayoutError:
     return SparseLayoutError(
         f"{operation}: not implemented for sparse_coo tensors (chainrule's sparse tensors support "
         f"construction, coalesce, to_dense, products with dense matrices, sums, addition, "
+        f"elementwise products, select, index_select, cat, stack, "
         f"scaling and softmax); call .to_dense() first"
     )
 
@@ -325,6 +332,9 @@ class SparseTensor(Tensor):
             )
         return self
 
+    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCscTensor:
+        return to_sparse_csc(self, dense_dim)
+
     # ---- conversions -------------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> SparseTensor:  # type: ignore[override]
         values = self._sparse_values.to(*args, **kwargs)
@@ -387,7 +397,7 @@ class SparseTensor(Tensor):
 
     def mul(self, other: Any) -> SparseTensor:  # type: ignore[override]
         if isinstance(other, SparseTensor):
-            raise _unsupported("mul of two sparse tensors")
+            return _sparse_times_sparse(self, other)
         if isinstance(other, Tensor) and other.ndim > 0:
             if other.shape != self.shape:
                 raise ShapeError(
@@ -451,6 +461,10 @@ class SparseTensor(Tensor):
             )
         return other + self.to_dense()
 
+    def __rsub__(self, other: Any) -> Tensor:
+        """dense - sparse: dense, as PyTorch's sub(dense, sparse)."""
+        return (-self).__radd__(other)
+
     def zero_(self) -> SparseTensor:
         """Empty this tensor in place (no entries), as PyTorch's sparse zero_."""
         xp = self._backend.xp
@@ -489,11 +503,109 @@ class SparseTensor(Tensor):
     def __rmatmul__(self, other: Tensor) -> Tensor:
         return dense_sparse_matmul(other, self)
 
+    # ---- indexing ------------------------------------------------------------------------
+    def select(self, dim: int, index: int) -> Tensor:  # type: ignore[override]
+        """The entries at `index` along `dim`, that dimension dropped: sparse, as PyTorch's
+        (a sparse dimension's entries are picked, a dense one's values are selected); dense
+        where no sparse dimension is left (the entries there summed)."""
+        dim = normalize_dim("select", dim, self.ndim)
+        extent = self._sparse_size[dim]
+        if not -extent <= index < extent:
+            raise IndexError(
+                f"select(): index {index} out of range for tensor of size "
+                f"{tuple(self.shape)} at dimension {dim}"
+            )
+        index %= extent
+        size = tuple(self._sparse_size[:dim]) + tuple(self._sparse_size[dim + 1 :])
+        sparse_dims = self.sparse_dim()
+        if dim >= sparse_dims:  # a dense dimension: of every stored value
+            values = indexing.select(self._sparse_values, dim - sparse_dims + 1, index)
+            return SparseTensor._make(self._sparse_indices, values, size, self._coalesced)
+        _reads_structure(self._sparse_indices)
+        xp = self._backend.xp
+        indices = self._sparse_indices._array
+        kept = xp.nonzero(indices[dim] == index)[0]
+        rest = xp.delete(indices[:, kept], dim, axis=0)
+        values = index_select(self._sparse_values, 0, Tensor._from_array(kept, self._backend))
+        if sparse_dims == 1:  # no sparse dimension left: the dense sum of the entries there
+            return values.sum(0)
+        return SparseTensor._make(
+            Tensor._from_array(rest, self._backend), values, size, self._coalesced
+        )
+
+    def index_select(self, dim: int, index: Tensor) -> SparseTensor:  # type: ignore[override]
+        """The slices at `index` along `dim`, in its order (repeats repeat): sparse."""
+        dim = normalize_dim("index_select", dim, self.ndim)
+        if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+            raise IndexRangeError("index_select(): Expected a 1-D tensor of int64 or int32 indices")
+        size = list(self._sparse_size)
+        size[dim] = index.numel()
+        sparse_dims = self.sparse_dim()
+        if dim >= sparse_dims:
+            values = index_select(self._sparse_values, dim - sparse_dims + 1, index)
+            return SparseTensor._make(self._sparse_indices, values, tuple(size), self._coalesced)
+        _reads_structure(self._sparse_indices)
+        xp = self._backend.xp
+        wanted = index.to(self.device)._array.reshape(-1).astype(xp.int64)
+        extent = self._sparse_size[dim]
+        if wanted.size and (wanted.min() < -extent or wanted.max() >= extent):
+            raise IndexRangeError(
+                f"index_select(): index out of range in self (size {extent} along dim {dim})"
+            )
+        wanted = wanted % max(extent, 1)
+        indices = self._sparse_indices._array
+        entry, position = xp.nonzero(indices[dim][:, None] == wanted[None, :])
+        picked = indices[:, entry].copy()
+        picked[dim] = position
+        values = index_select(self._sparse_values, 0, Tensor._from_array(entry, self._backend))
+        return SparseTensor._make(
+            Tensor._from_array(picked, self._backend), values, tuple(size), False
+        )
+
+    def __getitem__(self, key: Any) -> Tensor:
+        """Integers and full slices (`s[0]`, `s[:, 1]`): selects, as PyTorch's sparse
+        indexing; other keys have no sparse form here."""
+        items = key if type(key) is tuple else (key,)
+        result, dim = self, 0
+        for item in items:
+            if type(item) is slice and item == slice(None):
+                dim += 1
+            elif isinstance(item, int) and not isinstance(item, bool):
+                result = result.select(dim, item)
+            else:
+                raise _unsupported(f"indexing a sparse tensor with {type(item).__name__}")
+        return result
+
     def softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
         return sparse_softmax(self, dim, dtype)
 
     def log_softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
         return sparse_softmax(self, dim, dtype, log=True)
+
+
+def _sparse_times_sparse(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """a * b of two sparse tensors of one shape: the entries both store, their (summed)
+    values multiplied, as PyTorch's; differentiable in both values."""
+    if a.shape != b.shape:
+        raise ShapeError(
+            f"mul: sparse tensors of different sizes: {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    if a.sparse_dim() != b.sparse_dim():
+        raise RuntimeError(
+            f"mul: expected both sparse tensors to have sparse_dim {a.sparse_dim()}, got "
+            f"{b.sparse_dim()}"
+        )
+    a, b = a.coalesce(), b.coalesce()
+    xp = a._backend.xp
+    _, in_a, in_b = xp.intersect1d(
+        a._linear_keys(), b._linear_keys(), assume_unique=True, return_indices=True
+    )
+    backend = a._backend
+    values = index_select(a._sparse_values, 0, Tensor._from_array(in_a, backend)) * (
+        index_select(b._sparse_values.to(a.device), 0, Tensor._from_array(in_b, backend))
+    )
+    indices = Tensor._from_array(a._sparse_indices._array[:, in_a], backend)
+    return SparseTensor._make(indices, values, a._sparse_size, False)  # (PyTorch's flag)
 
 
 def _values_on(dense: Tensor, indices: Tensor) -> Tensor:
@@ -631,6 +743,8 @@ def to_sparse(
     """
     if layout is sparse_csr:
         return to_sparse_csr(input)
+    if layout is sparse_csc:
+        return to_sparse_csc(input)
     if isinstance(input, SparseTensor):
         return input.to_sparse(sparse_dim)
     if layout is not None and layout is not sparse_coo:
@@ -782,11 +896,30 @@ class SparseCsrTensor(SparseTensor):
         crow, col = self._crow.to(values.device), self._col.to(values.device)
         return SparseCsrTensor._from_parts(crow, col, values, self._sparse_size)
 
-    def t(self) -> SparseTensor:  # type: ignore[override]
-        raise _unsupported("t() of a sparse CSR tensor (PyTorch gives a CSC one); use .to_sparse()")
+    def ccol_indices(self) -> Tensor:
+        raise RuntimeError(
+            "ccol_indices expected sparse column compressed tensor layout but got SparseCsr"
+        )
+
+    def row_indices(self) -> Tensor:
+        raise RuntimeError(
+            "row_indices expected sparse column compressed tensor layout but got SparseCsr"
+        )
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCscTensor:
+        return to_sparse_csc(self.to_sparse_coo(), dense_dim)
+
+    def t(self) -> SparseCscTensor:  # type: ignore[override]
+        """The transpose: the CSC matrix of the same arrays, as PyTorch's."""
+        rows, columns = self._sparse_size
+        return SparseCscTensor._from_parts(
+            self._crow, self._col, self._sparse_values, (columns, rows)
+        )
 
     def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
-        raise _unsupported("transpose of a sparse CSR tensor; use .to_sparse() first")
+        if {normalize_dim("transpose", d, 2) for d in (dim0, dim1)} == {0, 1}:
+            return self.t()
+        return self
 
     def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
         """CSR + CSR is CSR, CSR + dense is dense, as PyTorch's."""
@@ -794,6 +927,142 @@ class SparseCsrTensor(SparseTensor):
             other.to_sparse_coo() if isinstance(other, SparseCsrTensor) else other, alpha=alpha
         )
         return to_sparse_csr(out) if isinstance(out, SparseTensor) else out
+
+    __add__ = add
+
+    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+
+class SparseCscTensor(SparseTensor):
+    """A sparse CSC matrix (`torch.sparse_csc_tensor`, `Tensor.to_sparse_csc()`): column j's
+    entries are `values[ccol[j]:ccol[j + 1]]` in the rows `row_indices[ccol[j]:ccol[j + 1]]`
+    (SciPy's csc_matrix). Held, as CSR is, as the COO tensor of its entries, so products,
+    sums, scaling and their gradients are the COO ones; it reports layout `sparse_csc`,
+    `ccol_indices()` and `row_indices()`, and its transpose is the CSR matrix of the same
+    arrays, as PyTorch's.
+
+    Example:
+        >>> import chainrule
+        >>> a = chainrule.sparse_csc_tensor([0, 1, 3], [1, 0, 1], [2.0, 3.0, 4.0], (2, 2))
+        >>> a.to_dense()
+        tensor([[0., 3.],
+                [2., 4.]])
+        >>> a @ chainrule.ones(2)
+        tensor([3., 6.])
+    """
+
+    __slots__ = ("_ccol", "_row")
+
+    layout = sparse_csc
+    is_sparse = False
+    is_sparse_csr = False
+
+    @staticmethod
+    def _from_parts(ccol: Tensor, row: Tensor, values: Tensor, size: tuple) -> SparseCscTensor:
+        """The CSC tensor of checked parts: its COO form's columns repeat each column index
+        as many times as that column has entries."""
+        xp = values._backend.xp
+        counts = xp.diff(ccol._array.astype(xp.int64))
+        columns = xp.repeat(xp.arange(len(counts), dtype=xp.int64), counts)
+        indices = xp.stack([row._array.astype(xp.int64), columns])
+        keys = indices[0] * size[1] + columns
+        ordered = bool(keys.size <= 1 or (xp.diff(keys) > 0).all())  # row-major, no repeats
+        index_tensor = Tensor._from_array(indices, values._backend)
+        self = SparseTensor._make(index_tensor, values, size, ordered, SparseCscTensor)
+        self._ccol, self._row = ccol, row
+        return self
+
+    def __repr__(self) -> str:
+        return format_sparse_compressed(
+            self, ("ccol_indices", self._ccol), ("row_indices", self._row), "sparse_csc"
+        )
+
+    __str__ = __repr__
+
+    def ccol_indices(self) -> Tensor:
+        """Where each column's entries start in values (columns + 1 entries, the last nnz)."""
+        return self._ccol
+
+    def row_indices(self) -> Tensor:
+        """The row of each entry, column by column."""
+        return self._row
+
+    def crow_indices(self) -> Tensor:
+        raise RuntimeError(
+            "crow_indices expected sparse row compressed tensor layout but got SparseCsc"
+        )
+
+    def col_indices(self) -> Tensor:
+        raise RuntimeError(
+            "col_indices expected sparse row compressed tensor layout but got SparseCsc"
+        )
+
+    def values(self) -> Tensor:
+        return self._sparse_values
+
+    def indices(self) -> Tensor:
+        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsc")
+
+    def is_coalesced(self) -> bool:
+        raise RuntimeError(
+            "is_coalesced expected sparse coordinate tensor layout but got SparseCsc"
+        )
+
+    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseCscTensor:
+        return SparseCscTensor._from_parts(self._ccol, self._row, values, self._sparse_size)
+
+    def _map_zero_preserving(self, name: str, function: Any) -> SparseCscTensor:
+        if name not in _ZERO_PRESERVING:
+            raise _unsupported(name)
+        return self._with_values(function(self._sparse_values))
+
+    def to_sparse_coo(self) -> SparseTensor:
+        """The same entries as a COO tensor, column by column (coalesced only when that is
+        also row-major order, as PyTorch's)."""
+        return SparseTensor._make(
+            self._sparse_indices, self._sparse_values, self._sparse_size, self._coalesced
+        )
+
+    def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
+        if kwargs.get("layout") is sparse_csc:
+            return self
+        if kwargs.get("layout") is sparse_csr:
+            return to_sparse_csr(self.to_sparse_coo())
+        return self.to_sparse_coo()
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCsrTensor:
+        return to_sparse_csr(self.to_sparse_coo(), dense_dim)
+
+    def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCscTensor:
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> SparseCscTensor:  # type: ignore[override]
+        values = self._sparse_values.to(*args, **kwargs)
+        if values is self._sparse_values:
+            return self
+        ccol, row = self._ccol.to(values.device), self._row.to(values.device)
+        return SparseCscTensor._from_parts(ccol, row, values, self._sparse_size)
+
+    def t(self) -> SparseCsrTensor:  # type: ignore[override]
+        """The transpose: the CSR matrix of the same arrays, as PyTorch's."""
+        rows, columns = self._sparse_size
+        return SparseCsrTensor._from_parts(
+            self._ccol, self._row, self._sparse_values, (columns, rows)
+        )
+
+    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
+        if {normalize_dim("transpose", d, 2) for d in (dim0, dim1)} == {0, 1}:
+            return self.t()
+        return self
+
+    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        """CSC + CSC is CSC, CSC + dense is dense."""
+        coo = other.to_sparse_coo() if isinstance(other, SparseCscTensor) else other
+        out = self.to_sparse_coo().add(coo, alpha=alpha)
+        return to_sparse_csc(out) if isinstance(out, SparseTensor) else out
 
     __add__ = add
 
@@ -926,6 +1195,93 @@ def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseCsrTenso
     return SparseCsrTensor._from_parts(
         Tensor._from_array(crow, coo._backend),
         Tensor._from_array(col.copy(), coo._backend),
+        values,
+        tuple(coo.shape),
+    )
+
+
+def sparse_csc_tensor(
+    ccol_indices: object,
+    row_indices: object,
+    values: object,
+    size: Sequence[int] | None = None,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+    pin_memory: bool = False,
+) -> SparseCscTensor:
+    """A sparse CSC matrix from its compressed columns, as `torch.sparse_csc_tensor`: the
+    checks of `sparse_csr_tensor` on the transposed matrix, in CSC's names.
+
+    Args:
+        ccol_indices (array_like): columns + 1 offsets into values, from 0 to nnz.
+        row_indices (array_like): nnz row indices, column by column.
+        values (array_like): the nnz entries; the gradient flows to it when it requires grad.
+        size (sequence of int, optional): (rows, columns); by default (the largest row + 1,
+            len(ccol) - 1).
+        dtype (dtype, optional): the values' type (values' own by default).
+        device (device, optional): where the tensor lives.
+        requires_grad (bool): make the values a leaf that requires grad.
+        check_invariants (bool, optional): accepted; the parts are always checked.
+        pin_memory (bool): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sparse_csc_tensor([0, 2, 3], [0, 2, 1], [1.0, 2.0, 3.0]).shape
+        chainrule.Size([3, 2])
+    """
+    transposed = None if size is None else (size[1], size[0])
+    try:
+        as_csr = sparse_csr_tensor(
+            ccol_indices,
+            row_indices,
+            values,
+            transposed,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
+    except RuntimeError as error:  # the same invariants, named as CSC's parts
+        message = str(error).replace("crow_indices", "\0").replace("col_indices", "row_indices")
+        message = message.replace("\0", "ccol_indices").replace("size[-2]", "size[-1]")
+        raise RuntimeError(message) from None
+    return as_csr.t()
+
+
+def to_sparse_csc(input: Tensor, dense_dim: int | None = None) -> SparseCscTensor:  # noqa: A002
+    """A 2-D dense or sparse tensor as a sparse CSC one (entries ordered column by column,
+    repeats summed); differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.eye(2).to_sparse_csc().ccol_indices()
+        tensor([0, 1, 2])
+    """
+    if isinstance(input, SparseCscTensor):
+        return input
+    if dense_dim:
+        raise _unsupported("to_sparse_csc with dense dimensions")
+    if isinstance(input, SparseCsrTensor):
+        input = input.to_sparse_coo()  # noqa: A001
+    coo = input.coalesce() if isinstance(input, SparseTensor) else to_sparse(input)
+    if coo.ndim != 2 or coo.sparse_dim() != 2:
+        raise RuntimeError(
+            f"to_sparse_csc: expected a 2-D tensor (batched CSC is not supported), got {coo.ndim}-D"
+        )
+    xp = coo._backend.xp
+    rows, columns = coo._sparse_indices._array
+    order = xp.lexsort((rows, columns))  # by column, then row
+    counts = xp.bincount(columns, minlength=coo.shape[1]) if columns.size else xp.zeros(0)
+    counts = counts if columns.size else xp.zeros(coo.shape[1], dtype=xp.int64)
+    ccol = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(counts).astype(xp.int64)])
+    backend = coo._backend
+    values = index_select(coo._sparse_values, 0, Tensor._from_array(order, backend))
+    values = named(values, "ToSparseCscBackward0") if values.requires_grad else values
+    return SparseCscTensor._from_parts(
+        Tensor._from_array(ccol, backend),
+        Tensor._from_array(rows[order].copy(), backend),
         values,
         tuple(coo.shape),
     )

@@ -432,6 +432,13 @@ class TensorMethods:
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
+        if self._repeats_memory() and _is_basic_key(key):
+            # PyTorch writes the view a basic key makes (copy_): into an expanded tensor, that
+            # is allowed where the view itself repeats nothing (x.expand(2, 3)[0] = ...)
+            view = self[key]
+            view._check_write_overlap("__setitem__", False)
+            view._inplace("__setitem__", _put, Ellipsis, value)
+            return
         try:
             self._inplace("__setitem__", _put, key, value)
         except GradError:
@@ -1362,6 +1369,7 @@ class TensorMethods:
         return sparse.to_sparse(self)
 
     to_sparse_csr = sparse.to_sparse_csr
+    to_sparse_csc = sparse.to_sparse_csc
     sparse_mask = sparse.sparse_mask
 
     def is_distributed(self) -> _bool:
@@ -1622,6 +1630,12 @@ def _dims_consumed(item: Any) -> int:
     if isinstance(item, Tensor) and item._array.dtype.kind == "b":
         return item._array.ndim
     return 1
+
+
+def _is_basic_key(key: IndexKey) -> bool:
+    """Whether `x[key]` is a view: ints, slices, None and Ellipsis only."""
+    items = key if type(key) is tuple else (key,)
+    return all(type(item) in (int, slice) or item is None or item is Ellipsis for item in items)
 
 
 def _put(x: Tensor, key: IndexKey, value: Tensor | Number) -> Tensor:

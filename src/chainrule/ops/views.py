@@ -115,19 +115,31 @@ class CopySlices(Op):
     """The base after an in-place write into one of its views: `base` with the elements at
     `positions` replaced by `values`. The write has already happened in memory; forward only
     names its result. Derivatives: g with those elements zeroed for the base, g's elements at
-    the positions for the values."""
+    the positions for the values. A view whose elements repeat memory (an expanded tensor
+    filled in place) gives its values their gradients, each element its location's; the
+    base's old history cannot take one, and backward refuses it, as PyTorch's."""
 
     vjp_reads_inputs = False
 
     @staticmethod
-    def forward(ctx: Node, base: Array, values: Array, positions: Array) -> Array:
+    def forward(
+        ctx: Node, base: Array, values: Array, positions: Array, repeats: bool = False
+    ) -> Array:
         ctx.save(
-            positions=positions.reshape(-1), written=_written_mask(ctx.xp, base.shape, positions)
+            positions=positions.reshape(-1),
+            written=_written_mask(ctx.xp, base.shape, positions),
+            repeats=repeats,
         )
         return base
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        if ctx.repeats and ctx.next_edges[0] is not None:
+            raise ShapeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation."
+            )
         grad_values = None
         if ctx.next_edges[1] is not None:
             grad_values = _gather(g, ctx.positions, ctx.input_meta[1][0])
@@ -147,10 +159,11 @@ class CopySlices(Op):
         return "CopySlices"
 
     @staticmethod
-    def batch(b: Any, base: Any, values: Any, positions: Array) -> Any:
+    def batch(b: Any, base: Any, values: Any, positions: Array, repeats: bool = False) -> Any:
         """vmap: every example's base takes the write at the same positions."""
         base, values = (t if bat else b.expand(t) for t, bat in zip((base, values), b.batched))
-        return apply(CopySlices, (base, values), _positions_in_batch(b.size, base, positions))
+        in_batch = _positions_in_batch(b.size, base, positions)
+        return apply(CopySlices, (base, values), in_batch, repeats)
 
 
 class ViewRegion(Op):
@@ -251,7 +264,7 @@ def rebase_view(view: Tensor, values: Tensor, positions: Array | None = None) ->
     elif is_complex_over_real(view, base):  # complex numbers written into real pairs
         written = apply(CopySlices, (before, view_as_real(values)), positions)
     else:
-        written = apply(CopySlices, (before, values), positions)
+        written = apply(CopySlices, (before, values), positions, view._repeats_memory())
     if written._requires_grad:
         _take_history(base, written)
         _take_history(view, _region(view, base, positions))
