@@ -157,6 +157,43 @@ def test_a_module_annotated_with_jit_final_runs_as_in_torch():
     assert Attention().fused
 
 
+def test_eager_torchscript_helpers_answer_as_torchs_do_outside_the_compiler():
+    """torchvision-style model code: annotate, isinstance over typing containers, Attribute,
+    fork/wait, and the decorators and passes that return what they are given."""
+    import typing
+
+    features = chainrule.jit.annotate(typing.List[chainrule.Tensor], [])  # noqa: UP006
+    assert features == [] and torch.jit.annotate(typing.List[torch.Tensor], []) == []  # noqa: UP006
+    cases = [
+        ([1, 2], typing.List[int]),  # noqa: UP006
+        ([1, "a"], list[int]),
+        ({"w": 1.5}, dict[str, float]),
+        ({"w": "x"}, dict[str, float]),
+        ((1, "a"), tuple[int, str]),
+        ((1, 2, 3), tuple[int, ...]),  # False under both: elements are matched one to one
+        ((1,), tuple[int, str]),
+        (None, typing.Optional[int]),  # noqa: UP045
+        (2.5, int | None),
+        (3, int),
+        ("s", list[str]),
+    ]
+    for obj, target in cases:
+        assert chainrule.jit.isinstance(obj, target) == torch.jit.isinstance(obj, target), target
+    with pytest.warns(UserWarning, match="inner type of a container is lost"):
+        assert chainrule.jit.isinstance([], list[int])
+    assert tuple(chainrule.jit.Attribute(3, int)) == tuple(torch.jit.Attribute(3, int))
+    assert chainrule.jit.Attribute(3, int).value == 3
+    future = chainrule.jit.fork(lambda a, b=0: a + b, 2, b=3)
+    assert chainrule.jit.wait(future) == future.wait() == 5
+    assert not issubclass(chainrule.jit.Error, RuntimeError)
+    assert issubclass(torch.jit.Error, Exception) and not issubclass(torch.jit.Error, RuntimeError)
+    model = chainrule.nn.Linear(2, 2)
+    assert chainrule.jit.freeze(model) is model
+    assert chainrule.jit.optimize_for_inference(model) is model
+    assert chainrule.jit.script_if_tracing(len) is len
+    assert chainrule.jit.interface(dict) is dict
+
+
 def test_backend_availability_queries_answer_for_chainrule():
     for name in ("mkldnn", "openmp", "mps"):
         assert getattr(chainrule.backends, name).is_available() is False
