@@ -194,6 +194,22 @@ def test_eager_torchscript_helpers_answer_as_torchs_do_outside_the_compiler():
     assert chainrule.jit.interface(dict) is dict
 
 
+def test_torchvision_model_code_finds_torch_assert_and_the_usage_logger():
+    """torchvision's models call torch._C._log_api_usage_once in __init__ and check input
+    sizes with torch._assert, which raises AssertionError as the assert statement does."""
+    assert chainrule._C._log_api_usage_once("torchvision.models.vit") is None
+    assert torch._C._log_api_usage_once("torchvision.models.vit") is None
+    assert chainrule._C._get_tracing_state() is torch._C._get_tracing_state() is None
+    for lib in (chainrule, torch):
+        lib._assert(True, "unused")
+        lib._assert(lib.tensor(4) == 4, "unused")
+        for false in (False, lib.tensor(0.0), lib.tensor([False])):
+            with pytest.raises(AssertionError, match="^Wrong image height!$"):
+                lib._assert(false, "Wrong image height!")
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            lib._assert(lib.tensor([True, False]), "ambiguous")
+
+
 def test_backend_availability_queries_answer_for_chainrule():
     for name in ("mkldnn", "openmp", "mps"):
         assert getattr(chainrule.backends, name).is_available() is False

@@ -29,6 +29,7 @@ __all__ = ["ALIASES", "install", "main", "run_script"]
 # PyTorch's module names and the chainrule modules that stand for them.
 ALIASES = {
     "torch": "chainrule",
+    "torch._C": "chainrule._C",
     "torch.accelerator": "chainrule.accelerator",
     "torch.amp": "chainrule.amp",
     "torch.autograd": "chainrule.autograd",

@@ -117,7 +117,7 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     pos_weight = torch.tensor([3.0])
     losses, norms = [], []
-    for step in range(12):
+    for _ in range(12):
         out = model(cats, tag_ids, offsets, tag_weights, dense)
         loss = focal_loss(out["ctr"], click) + F.binary_cross_entropy_with_logits(
             out["cvr"], convert, pos_weight=pos_weight

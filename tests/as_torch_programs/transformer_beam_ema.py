@@ -117,7 +117,7 @@ def main():
     slow = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.Adafactor(model.parameters(), lr=0.05)
     losses = []
-    for step in range(12):
+    for _ in range(12):
         model.train()
         logits = model(src, tgt[:, :-1])
         loss = F.cross_entropy(
