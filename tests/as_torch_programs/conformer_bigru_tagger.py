@@ -126,7 +126,7 @@ def main():
     warm = LinearLR(opt, start_factor=0.2, total_iters=4)
     sched = SequentialLR(opt, [warm, StepLR(opt, step_size=5, gamma=0.5)], milestones=[4])
     losses, lrs = [], []
-    for _ in range(14):
+    for _ in range(10):
         model.train()
         logits, _, _, _ = model(tokens, lengths)
         loss = F.cross_entropy(logits.reshape(-1, TAGS), targets.reshape(-1), ignore_index=-100)
