@@ -577,6 +577,38 @@ def test_cross_entropy_with_every_target_ignored_is_nan_like_torch():
     )
 
 
+@pytest.mark.parametrize(
+    "targets, weight",
+    [
+        ([-100, -100, -100], None),  # a batch of padding only: nan loss, zero gradients
+        ([-100, -100, -100], [0.5, 2.0, 1.0]),
+        ([2, -100, 0], [0.5, 2.0, 1.0]),  # some kept: the kept rows' gradients only
+        ([1, 1, -100], [0.5, 0.0, 1.0]),  # kept with 0 weight: 0/0, nan gradients in both
+    ],
+)
+@pytest.mark.parametrize("spatial", [False, True])
+def test_nll_loss_gradients_skip_ignored_targets_as_torchs_backward(targets, weight, spatial):
+    """PyTorch's nll_loss backward writes -w/total at kept targets and nothing elsewhere, so
+    a mean over targets that are all ignore_index is nan with zero gradients (cross_entropy
+    is the same, through its fused op)."""
+    logits = RNG.standard_normal((3, 3))
+    target = np.array(targets)
+    if spatial:  # (N, C, d) with targets (N, d): the NllLoss2d form
+        logits, target = logits.T[None], target[None]
+    ours_x, theirs_x = mine(logits, requires_grad=True), theirs(logits).requires_grad_()
+    w_ours = None if weight is None else mine(np.array(weight))
+    w_theirs = None if weight is None else theirs(np.array(weight))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ours = F.nll_loss(F.log_softmax(ours_x, 1), mine(target), weight=w_ours)
+        ours.backward()
+    theirs_loss = TF.nll_loss(TF.log_softmax(theirs_x, 1), torch.tensor(target), weight=w_theirs)
+    theirs_loss.backward()
+    np.testing.assert_allclose(ours.item(), theirs_loss.item(), rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(
+        ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-6, atol=1e-12, equal_nan=True
+    )
+
+
 def test_attention_rows_with_every_position_masked_give_zero_and_finite_gradients():
     q = mine(RNG.standard_normal((2, 3, 4)), requires_grad=True)
     k, v = mine(RNG.standard_normal((2, 5, 4))), mine(RNG.standard_normal((2, 5, 3)))

@@ -134,7 +134,7 @@ def main():
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(round(loss.item(), 6))
+        losses.append(loss.item())
         lrs.append(round(opt.param_groups[0]["lr"], 8))
     embed_grad = model.embed.weight.grad
     model.eval()
@@ -157,16 +157,14 @@ def main():
                 "out_lengths": out_lengths.tolist(),
                 "sorted_indices": order.tolist(),
                 "h_n_shape": list(h_n.shape),
-                "h_n": [round(v, 5) for v in h_n[:, 0, 0].tolist()] if det else [],
-                "embed_grad_max": round(embed_grad.abs().max().item(), 6) if det else 0,
+                "h_n": [v for v in h_n[:, 0, 0].tolist()] if det else [],
+                "embed_grad_max": embed_grad.abs().max().item() if det else 0,
                 "padding_row_grad": embed_grad[0].abs().sum().item(),
                 "pred": pred.tolist() if det else [],
                 "accuracy": accuracy if det else 0,
                 "gru_keys": [k for k in loaded["model"] if k.startswith("gru.")][:5],
                 "nadam_state": sorted(loaded["optimizer"]["state"][0]),
-                "bn_running_mean": [round(v, 5) for v in model.block.bn.running_mean.tolist()]
-                if det
-                else [],
+                "bn_running_mean": model.block.bn.running_mean.tolist() if det else [],
             }
         )
     )

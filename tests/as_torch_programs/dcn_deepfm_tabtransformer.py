@@ -126,8 +126,8 @@ def main():
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0, foreach=True)
         opt.step()
-        losses.append(round(loss.item(), 6))
-        norms.append(round(norm.item(), 5))
+        losses.append(loss.item())
+        norms.append(norm.item())
     with torch.no_grad():
         out = model(cats, tag_ids, offsets, tag_weights, dense)
     state = model.state_dict()
@@ -143,11 +143,9 @@ def main():
                 "losses": losses,
                 "grad_norms": norms if det else [],
                 "init_ok": init_ok,
-                "ctr": [round(v, 5) for v in out["ctr"].flatten()[:6].tolist()] if det else [],
-                "cvr": [round(v, 5) for v in out["cvr"].flatten()[:6].tolist()] if det else [],
-                "field_scale": [round(p.item(), 5) for p in model.field_scale.values()]
-                if det
-                else [],
+                "ctr": [v for v in out["ctr"].flatten()[:6].tolist()] if det else [],
+                "cvr": [v for v in out["cvr"].flatten()[:6].tolist()] if det else [],
+                "field_scale": [p.item() for p in model.field_scale.values()] if det else [],
                 "calls": model.calls.item(),
                 "calls_saved": "calls" in state,
                 "missing": result.missing_keys,

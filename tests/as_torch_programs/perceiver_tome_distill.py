@@ -115,8 +115,8 @@ def fixed_(model, scale=0.3):
             p.copy_(torch.cos(ramp).view_as(p) * scale)
 
 
-def rounded(t, deterministic):
-    return [round(v, 5) for v in t.flatten().tolist()] if deterministic else []
+def values(t, deterministic):
+    return t.flatten().tolist() if deterministic else []
 
 
 def main():
@@ -150,7 +150,7 @@ def main():
             torch.nn.utils.clip_grad_value_(student.parameters(), clip_value=0.5)
             opt.step()
             sched.step(epoch + start / 12)
-            losses.append(round(loss.item(), 6))
+            losses.append(loss.item())
         lrs.append(round(sched.get_last_lr()[0], 8))
     student.eval()
     with torch.no_grad():
@@ -172,9 +172,9 @@ def main():
                 "sched_T_i": loaded["sched"]["T_i"],
                 "rel_index": student.attn.index[0, :6].tolist(),
                 "weights_shape": list(weights.shape),
-                "weights_row": rounded(weights[0, 0], args.deterministic),
-                "merged": rounded(merged[0], args.deterministic),
-                "probs": rounded(probs[:3], args.deterministic),
+                "weights_row": values(weights[0, 0], args.deterministic),
+                "merged": values(merged[0], args.deterministic),
+                "probs": values(probs[:3], args.deterministic),
                 "reloaded_same": bool(torch.allclose(again(images)[0], logits)),
                 "accuracy": (probs.argmax(-1) == labels).float().mean().item(),
             }

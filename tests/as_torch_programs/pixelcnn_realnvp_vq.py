@@ -152,7 +152,7 @@ def main():
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(round(loss.item(), 6))
+        losses.append(loss.item())
 
         noise = torch.cos(points * 3 + step)  # a deterministic "noise" source
         t = ((torch.arange(24) * 7 + step) % 10).float()[:, None] / 10
@@ -163,7 +163,7 @@ def main():
         fm_loss.backward()
         opt_v.step()
         sched_v.step()
-        flow_losses.append(round(fm_loss.item(), 6))
+        flow_losses.append(fm_loss.item())
 
     with torch.no_grad():
         log_p, z = flow.log_prob(points)
@@ -189,15 +189,13 @@ def main():
                     round(opt.param_groups[0]["lr"], 8),
                     round(opt_v.param_groups[0]["lr"], 8),
                 ],
-                "momentum_end": round(opt.param_groups[0]["betas"][0], 6),
+                "momentum_end": opt.param_groups[0]["betas"][0],
                 "mask_fraction": [masked_fraction, pixelcnn.net[2].mask.mean().item()],
-                "first_pixel": [round(v, 5) for v in first_logits[0, :, 0, 0].tolist()]
-                if det
-                else [],
-                "log_p": [round(v, 4) for v in log_p[:4].tolist()] if det else [],
+                "first_pixel": [v for v in first_logits[0, :, 0, 0].tolist()] if det else [],
+                "log_p": [v for v in log_p[:4].tolist()] if det else [],
                 "inverse_error_small": bool((back - points).abs().max() < 1e-4),
                 "codes": codes.tolist() if det else [],
-                "samples": [round(v, 4) for v in x[0].tolist()] if det else [],
+                "samples": [v for v in x[0].tolist()] if det else [],
                 "pixelcnn_keys": sorted(loaded["pixelcnn"]),
                 "flow_buffers": [k for k in loaded["flow"] if k.endswith("mask")],
             }

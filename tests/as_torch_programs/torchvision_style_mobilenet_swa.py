@@ -251,7 +251,7 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(round(loss.item(), 6))
+            losses.append(loss.item())
         if epoch >= 2:
             swa_model.update_parameters(model)
             swa_sched.step()
@@ -277,12 +277,8 @@ def main():
                 "losses": losses,
                 "lrs": lrs,
                 "n_averaged": swa_model.n_averaged.item(),
-                "swa_logits": [round(v, 5) for v in swa_logits[:2].flatten().tolist()]
-                if det
-                else [],
-                "bn_running_mean": [round(v, 5) for v in bn.running_mean[:4].tolist()]
-                if det
-                else [],
+                "swa_logits": [v for v in swa_logits[:2].flatten().tolist()] if det else [],
+                "bn_running_mean": [v for v in bn.running_mean[:4].tolist()] if det else [],
                 "bn_momentum": bn.momentum,
                 "assert_message": assert_message,
                 "frozen_missing": result.missing_keys,

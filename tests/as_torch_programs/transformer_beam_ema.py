@@ -126,7 +126,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(round(loss.item(), 6))
+        losses.append(loss.item())
         with torch.no_grad():
             ema_params, params = list(ema.parameters()), list(model.parameters())
             torch._foreach_mul_(ema_params, 0.8)
@@ -151,9 +151,9 @@ def main():
                 "library": torch.__name__,
                 "losses": losses,
                 "greedy": greedy[0].tolist() if det else [],
-                "beam": [round(score, 5), best] if det else [],
+                "beam": [score, best] if det else [],
                 "inference": inference,
-                "ema_slow_distance": round(distance.item(), 4) if det else 0,
+                "ema_slow_distance": distance.item() if det else 0,
                 "adafactor_state": sorted(opt.state[model.generator.weight]),
                 "keys": sorted(loaded["model"])[:5],
                 "n_keys": len(loaded["ema"]),

@@ -488,6 +488,14 @@ def nll_loss(
     picked = apply(Take, (flat, constant(offsets)))
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = -picked * weights
+    if reduction == "mean":
+        # PyTorch's backward writes nothing at an ignored target, where a product with its 0
+        # weight would meet 1/0 when every target is ignored: zero gradients, not nan (the
+        # loss itself is 0/0 = nan in both; a 0 class weight still gives nan, as PyTorch's)
+        kept = (
+            weights if weight is None else apply(KeepMask, (labels,), ignore_index, x._array.dtype)
+        )
+        loss = where(kept != 0, loss, 0.0)
     result = _weighted_reduction(loss, weights, reduction)
     result = result[0] if unbatched and reduction == "none" else result
     return named(result, _nll_loss_name(input.ndim, reduction))
