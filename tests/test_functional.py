@@ -191,6 +191,26 @@ def test_batch_norm_training_needs_more_than_one_value_per_channel():
         F.batch_norm(chainrule.ones(1, 3), None, None, training=True)
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0), (0, 3, 2, 2)])
+def test_batch_norm_of_an_empty_batch_in_training_is_empty_as_torchs(shape):
+    """A detection head given no boxes: PyTorch returns the empty batch, leaves the running
+    statistics as they were (no nan from an empty mean), and counts the batch; weight and
+    bias get zero gradients."""
+    ours = chainrule.nn.BatchNorm1d(3) if len(shape) < 4 else chainrule.nn.BatchNorm2d(3)
+    reference = torch.nn.BatchNorm1d(3) if len(shape) < 4 else torch.nn.BatchNorm2d(3)
+    x_ours, x_theirs = mine(np.zeros(shape), requires_grad=True), theirs(np.zeros(shape))
+    x_theirs.requires_grad_()
+    out, expected = ours.double()(x_ours), reference.double()(x_theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    assert tuple(out.shape) == tuple(expected.shape) == shape
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        close(getattr(ours, name), getattr(reference, name))
+    close(ours.weight.grad, reference.weight.grad)
+    close(ours.bias.grad, reference.bias.grad)
+    assert tuple(x_ours.grad.shape) == shape
+
+
 def test_embedding_max_norm_renormalizes_rows_in_place_like_torch():
     weight = RNG.standard_normal((5, 3)) * 3
     index = np.array([[0, 2], [2, 4]])
