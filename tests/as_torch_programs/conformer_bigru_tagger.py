@@ -4,8 +4,10 @@ halves with `F.silu`, relative sinusoidal positions added to self-attention logi
 convolution module of pointwise Conv1d + GLU + depthwise `Conv1d(groups=)` + BatchNorm1d
 under a length mask), then a two-layer bidirectional GRU over `pack_padded_sequence(
 enforce_sorted=False)` unpacked with `pad_packed_sequence(total_length=)`, a masked token
-loss with `ignore_index`, gradient surgery on the embeddings through `Tensor.register_hook`,
-NAdam with decoupled weight decay, and a LinearLR warm-up chained to StepLR by SequentialLR.
+loss with `ignore_index` (and an `nll_loss` over a batch of padding only: nan, with zero
+gradients), the grad_fn a recurrent layer's output prints, gradient surgery on the
+embeddings through `Tensor.register_hook`, NAdam with decoupled weight decay, and a LinearLR
+warm-up chained to StepLR by SequentialLR.
 
 Run: python conformer_bigru_tagger.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
@@ -137,6 +139,19 @@ def main():
         losses.append(loss.item())
         lrs.append(round(opt.param_groups[0]["lr"], 8))
     embed_grad = model.embed.weight.grad
+    # a batch of padding only: the mean over no targets is nan, and its gradients are zero
+    opt.zero_grad()
+    logits, _, _, _ = model(tokens[:2], lengths[:2])
+    log_probs = F.log_softmax(logits, dim=-1).reshape(-1, TAGS)
+    padding_only = F.nll_loss(log_probs, torch.full((log_probs.shape[0],), -100))
+    padding_only.backward()
+    padding_only_grad = model.out.weight.grad.abs().sum().item()
+    # what printing a recurrent layer's output shows
+    probe = torch.ones(2, 3, DIM, requires_grad=True)
+    recurrent_nodes = [
+        type(layer(probe)[0].grad_fn).__name__
+        for layer in (nn.GRU(DIM, 4), nn.LSTM(DIM, 4), nn.RNN(DIM, 4, batch_first=True))
+    ]
     model.eval()
     with torch.no_grad():
         logits, h_n, out_lengths, order = model(tokens, lengths)
@@ -160,6 +175,9 @@ def main():
                 "h_n": [v for v in h_n[:, 0, 0].tolist()] if det else [],
                 "embed_grad_max": embed_grad.abs().max().item() if det else 0,
                 "padding_row_grad": embed_grad[0].abs().sum().item(),
+                "padding_only_loss_is_nan": math.isnan(padding_only.item()),
+                "padding_only_grad": padding_only_grad,
+                "recurrent_nodes": recurrent_nodes,
                 "pred": pred.tolist() if det else [],
                 "accuracy": accuracy if det else 0,
                 "gru_keys": [k for k in loaded["model"] if k.startswith("gru.")][:5],

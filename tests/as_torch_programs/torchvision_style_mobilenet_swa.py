@@ -6,7 +6,8 @@ momentum=)`, `_make_divisible`, a SqueezeExcitation with Hardsigmoid, Stochastic
 a FrozenBatchNorm2d whose `_load_from_state_dict` drops `num_batches_tracked`, a ViT-style
 `_process_input` guarded by `torch._assert`, `torch.jit.annotate(List[Tensor], [])`, and
 `torch.utils.model_zoo` / `torch.hub` imported for the weights. Trained with SGD (nesterov)
-under SWALR into an `AveragedModel`, whose BatchNorm statistics `update_bn` recomputes.
+under SWALR into an `AveragedModel`, whose BatchNorm statistics `update_bn` recomputes, and
+given an empty batch in training (BatchNorm passes it through, its statistics untouched).
 
 Run: python torchvision_style_mobilenet_swa.py CHECKPOINT [--deterministic].
 """
@@ -210,9 +211,14 @@ class TinyMobileNet(nn.Module):
         x = self.features(self._process_input(x))
         features = torch.jit.annotate(List[Tensor], [])
         features.append(F.adaptive_avg_pool2d(x, 1))
-        features.append(F.adaptive_max_pool2d(x, 1))
+        features.append(torch.amax(x, dim=(-2, -1), keepdim=True))
         x = torch.flatten(features[0] + 0.5 * features[1], 1)
         return self.classifier(x)
+
+
+def bn_stats(model):
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    return torch.cat([torch.cat([m.running_mean, m.running_var]) for m in norms])
 
 
 def fixed_(model):
@@ -265,6 +271,13 @@ def main():
         assert_message = ""
     except AssertionError as error:
         assert_message = str(error)
+    # a training step's batch that came out empty (every image filtered): PyTorch's
+    # BatchNorm passes it through and leaves its running statistics alone
+    before = bn_stats(model)
+    model.train()
+    empty_out = model(images[:0])
+    empty_out.sum().backward()
+    empty_batch = [list(empty_out.shape), torch.equal(before, bn_stats(model))]
     frozen = TinyMobileNet(frozen_stem=True)
     result = frozen.load_state_dict(model.state_dict(), strict=False)
     torch.save(swa_model.state_dict(), args.checkpoint)
@@ -286,6 +299,7 @@ def main():
                 "divisible": [_make_divisible(v, 8) for v in (3, 12, 20, 37.5, 100)],
                 "keys": [k for k in loaded if "stem" in k][:6],
                 "n_keys": len(loaded),
+                "empty_batch": empty_batch,
             }
         )
     )
