@@ -194,6 +194,26 @@ def test_batch_norm_training_needs_more_than_one_value_per_channel():
         F.batch_norm(chainrule.ones(1, 3), None, None, training=True)
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0), (0, 3, 2, 2)])
+def test_batch_norm_of_an_empty_batch_in_training_is_empty_as_torchs(shape):
+    """A detection head given no boxes: PyTorch returns the empty batch, leaves the running
+    statistics as they were (no nan from an empty mean), and counts the batch; weight and
+    bias get zero gradients."""
+    ours = chainrule.nn.BatchNorm1d(3) if len(shape) < 4 else chainrule.nn.BatchNorm2d(3)
+    reference = torch.nn.BatchNorm1d(3) if len(shape) < 4 else torch.nn.BatchNorm2d(3)
+    x_ours, x_theirs = mine(np.zeros(shape), requires_grad=True), theirs(np.zeros(shape))
+    x_theirs.requires_grad_()
+    out, expected = ours.double()(x_ours), reference.double()(x_theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    assert tuple(out.shape) == tuple(expected.shape) == shape
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        close(getattr(ours, name), getattr(reference, name))
+    close(ours.weight.grad, reference.weight.grad)
+    close(ours.bias.grad, reference.bias.grad)
+    assert tuple(x_ours.grad.shape) == shape
+
+
 def test_embedding_max_norm_renormalizes_rows_in_place_like_torch():
     weight = RNG.standard_normal((5, 3)) * 3
     index = np.array([[0, 2], [2, 4]])
@@ -577,6 +597,38 @@ def test_cross_entropy_with_every_target_ignored_is_nan_like_torch():
         out = F.cross_entropy(mine(logits), chainrule.tensor([-100, -100]))
     assert np.isnan(out.item()) and np.isnan(
         TF.cross_entropy(theirs(logits), torch.tensor([-100, -100])).item()
+    )
+
+
+@pytest.mark.parametrize(
+    "targets, weight",
+    [
+        ([-100, -100, -100], None),  # a batch of padding only: nan loss, zero gradients
+        ([-100, -100, -100], [0.5, 2.0, 1.0]),
+        ([2, -100, 0], [0.5, 2.0, 1.0]),  # some kept: the kept rows' gradients only
+        ([1, 1, -100], [0.5, 0.0, 1.0]),  # kept with 0 weight: 0/0, nan gradients in both
+    ],
+)
+@pytest.mark.parametrize("spatial", [False, True])
+def test_nll_loss_gradients_skip_ignored_targets_as_torchs_backward(targets, weight, spatial):
+    """PyTorch's nll_loss backward writes -w/total at kept targets and nothing elsewhere, so
+    a mean over targets that are all ignore_index is nan with zero gradients (cross_entropy
+    is the same, through its fused op)."""
+    logits = RNG.standard_normal((3, 3))
+    target = np.array(targets)
+    if spatial:  # (N, C, d) with targets (N, d): the NllLoss2d form
+        logits, target = logits.T[None], target[None]
+    ours_x, theirs_x = mine(logits, requires_grad=True), theirs(logits).requires_grad_()
+    w_ours = None if weight is None else mine(np.array(weight))
+    w_theirs = None if weight is None else theirs(np.array(weight))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ours = F.nll_loss(F.log_softmax(ours_x, 1), mine(target), weight=w_ours)
+        ours.backward()
+    theirs_loss = TF.nll_loss(TF.log_softmax(theirs_x, 1), torch.tensor(target), weight=w_theirs)
+    theirs_loss.backward()
+    np.testing.assert_allclose(ours.item(), theirs_loss.item(), rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(
+        ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-6, atol=1e-12, equal_nan=True
     )
 
 

@@ -318,3 +318,40 @@ def test_circular_pad_prints_as_pytorchs_copy_slices(widths):
     theirs = TF.pad(_inputs(torch)["x3"], widths, mode="circular")
     assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
     assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__ == "CopySlices"
+
+
+RECURRENT = {
+    "rnn": ("RNN", {}),
+    "rnn relu, 2 layers": ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+    "rnn batch_first": ("RNN", {"batch_first": True}),
+    "gru": ("GRU", {}),
+    "gru bidirectional": ("GRU", {"bidirectional": True}),
+    "gru batch_first": ("GRU", {"batch_first": True}),
+    "lstm": ("LSTM", {}),
+    "lstm 2 layers": ("LSTM", {"num_layers": 2}),
+    "lstm bidirectional": ("LSTM", {"bidirectional": True}),
+    "lstm batch_first": ("LSTM", {"batch_first": True}),
+    "lstm with projections": ("LSTM", {"proj_size": 2}),
+}
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("layer", RECURRENT.values(), ids=RECURRENT.keys())
+def test_a_recurrent_layers_output_prints_pytorchs_node(layer, packed):
+    """A tutorial prints an nn.RNN's output: PyTorch's CPU kernels stack the steps (RNN, GRU,
+    an LSTM with projections), run a one-direction LSTM as one oneDNN layer, cat the two
+    directions and a packed sequence's steps, and transpose batch_first outputs."""
+    kind, options = layer
+    names = []
+    for lib in (chainrule, torch):
+        x = _inputs(lib)["x3"].float()  # (2, 3, 4): 3 sequences of 2 steps, or the reverse
+        module = getattr(lib.nn, kind)(4, 3, **options)
+        if packed:
+            first = options.get("batch_first", False)
+            lengths = lib.tensor([3, 2] if first else [2, 2, 1])
+            x = lib.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=first)
+        output, state = module(x)
+        output = output.data if packed else output
+        h_n = state[0] if kind == "LSTM" else state
+        names.append((type(output.grad_fn).__name__, h_n.grad_fn.name()))
+    assert names[0] == names[1]

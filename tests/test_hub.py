@@ -55,6 +55,21 @@ def test_a_checkpoint_is_downloaded_once_into_the_cache_and_loaded_as_torch(tmp_
     model.load_state_dict(again)
 
 
+def test_pre_1_0_model_files_load_weights_through_utils_model_zoo(tmp_path):
+    """`model_zoo.load_url(model_urls[...])`, as ResNet files of PyTorch 0.4 write it: the
+    hub's loader under its old name, filling the same cache."""
+    import torch.utils.model_zoo
+
+    from chainrule.utils import model_zoo
+
+    state, path = _torch_checkpoint(tmp_path, "resnet-tiny.pth")
+    assert model_zoo.load_url is hub.load_state_dict_from_url
+    assert torch.utils.model_zoo.load_url is torch.hub.load_state_dict_from_url
+    loaded = model_zoo.load_url(path.as_uri(), progress=False)
+    np.testing.assert_array_equal(loaded["bias"].numpy(), state["bias"].numpy())
+    assert (tmp_path / "torch-home" / "hub" / "checkpoints" / "resnet-tiny.pth").is_file()
+
+
 def test_a_download_whose_hash_differs_from_its_name_leaves_nothing_behind(tmp_path):
     _, path = _torch_checkpoint(tmp_path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -129,6 +129,23 @@ def test_squeeze_unsqueeze_flatten_shapes_match_pytorch():
     assert chainrule.flatten(chainrule.tensor(2.0)).shape == (1,)
 
 
+@pytest.mark.parametrize(
+    "shape, start, end",
+    [((0, 12, 1, 1), 1, -1), ((0, 3), 0, -1), ((2, 0, 3), 1, 2), ((2, 0, 3), 0, 1), ((3, 0), 0, 1)],
+)
+def test_flatten_of_an_empty_tensor_keeps_the_other_sizes_as_pytorch(shape, start, end):
+    """An empty batch's pooled features (0, C, 1, 1) flatten to (0, C): the merged size is the
+    product of the sizes merged, where reshape's -1 would be ambiguous over 0 elements."""
+    mine, theirs = _pair(*shape, requires_grad=True)
+    ours, expected = chainrule.flatten(mine, start, end), torch.flatten(theirs, start, end)
+    assert ours.shape == tuple(expected.shape)
+    assert chainrule.nn.Flatten(start, end)(mine).shape == tuple(expected.shape)
+    assert ours.grad_fn.name() == expected.grad_fn.name()
+    ours.sum().backward()
+    expected.sum().backward()
+    assert mine.grad.shape == tuple(theirs.grad.shape) == shape
+
+
 def test_expand_errors():
     x = chainrule.zeros(3, 1)
     with pytest.raises(ShapeError, match="must match the existing size"):

@@ -132,7 +132,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"storage"}  # torch.storage: the storage classes of ops.strided
         | {"sparse"}  # torch.sparse: ops.sparse's products, sums and softmax
         | {"signal", "signal.windows", "xpu"}  # torch.signal.windows; torch.xpu (no XPU)
-        | {"quasirandom"},  # torch.quasirandom.SobolEngine
+        | {"quasirandom"}  # torch.quasirandom.SobolEngine
+        | {"_C"},  # torch._C: the usage-logging no-op torchvision's models call
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

@@ -157,6 +157,59 @@ def test_a_module_annotated_with_jit_final_runs_as_in_torch():
     assert Attention().fused
 
 
+def test_eager_torchscript_helpers_answer_as_torchs_do_outside_the_compiler():
+    """torchvision-style model code: annotate, isinstance over typing containers, Attribute,
+    fork/wait, and the decorators and passes that return what they are given."""
+    import typing
+
+    features = chainrule.jit.annotate(typing.List[chainrule.Tensor], [])  # noqa: UP006
+    assert features == [] and torch.jit.annotate(typing.List[torch.Tensor], []) == []  # noqa: UP006
+    cases = [
+        ([1, 2], typing.List[int]),  # noqa: UP006
+        ([1, "a"], list[int]),
+        ({"w": 1.5}, dict[str, float]),
+        ({"w": "x"}, dict[str, float]),
+        ((1, "a"), tuple[int, str]),
+        ((1, 2, 3), tuple[int, ...]),  # False under both: elements are matched one to one
+        ((1,), tuple[int, str]),
+        (None, typing.Optional[int]),  # noqa: UP045
+        (2.5, int | None),
+        (3, int),
+        ("s", list[str]),
+    ]
+    for obj, target in cases:
+        assert chainrule.jit.isinstance(obj, target) == torch.jit.isinstance(obj, target), target
+    with pytest.warns(UserWarning, match="inner type of a container is lost"):
+        assert chainrule.jit.isinstance([], list[int])
+    assert tuple(chainrule.jit.Attribute(3, int)) == tuple(torch.jit.Attribute(3, int))
+    assert chainrule.jit.Attribute(3, int).value == 3
+    future = chainrule.jit.fork(lambda a, b=0: a + b, 2, b=3)
+    assert chainrule.jit.wait(future) == future.wait() == 5
+    assert not issubclass(chainrule.jit.Error, RuntimeError)
+    assert issubclass(torch.jit.Error, Exception) and not issubclass(torch.jit.Error, RuntimeError)
+    model = chainrule.nn.Linear(2, 2)
+    assert chainrule.jit.freeze(model) is model
+    assert chainrule.jit.optimize_for_inference(model) is model
+    assert chainrule.jit.script_if_tracing(len) is len
+    assert chainrule.jit.interface(dict) is dict
+
+
+def test_torchvision_model_code_finds_torch_assert_and_the_usage_logger():
+    """torchvision's models call torch._C._log_api_usage_once in __init__ and check input
+    sizes with torch._assert, which raises AssertionError as the assert statement does."""
+    assert chainrule._C._log_api_usage_once("torchvision.models.vit") is None
+    assert torch._C._log_api_usage_once("torchvision.models.vit") is None
+    assert chainrule._C._get_tracing_state() is torch._C._get_tracing_state() is None
+    for lib in (chainrule, torch):
+        lib._assert(True, "unused")
+        lib._assert(lib.tensor(4) == 4, "unused")
+        for false in (False, lib.tensor(0.0), lib.tensor([False])):
+            with pytest.raises(AssertionError, match="^Wrong image height!$"):
+                lib._assert(false, "Wrong image height!")
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            lib._assert(lib.tensor([True, False]), "ambiguous")
+
+
 def test_backend_availability_queries_answer_for_chainrule():
     for name in ("mkldnn", "openmp", "mps"):
         assert getattr(chainrule.backends, name).is_available() is False

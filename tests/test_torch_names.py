@@ -267,6 +267,10 @@ OPS = {
     "bincount_weights": lambda lib: lib.bincount(t(lib, [0, 1, 1]), t(lib, [0.5, 1.0, 2.0])),
     "bincount_int_weights_double": lambda lib: lib.bincount(t(lib, [0, 1, 1]), t(lib, [1, 2, 3])),
     "bincount_empty": lambda lib: lib.bincount(t(lib, [], "int64")),
+    # an empty batch's weighted counts: int64 zeros, whatever the weights (PyTorch's shortcut)
+    "bincount_empty_weighted": lambda lib: lib.bincount(
+        t(lib, [], "int64"), t(lib, [], "float64"), minlength=3
+    ),
     "histogram_bins": lambda lib: tuple(lib.histogram(t(lib, [1.0, 2.0, 1.0, 2.5, 4.0]), 4)),
     "histogram_range_weight": lambda lib: tuple(
         lib.histogram(

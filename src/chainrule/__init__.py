@@ -26,6 +26,7 @@ from chainrule._tensor import (
     ShortTensor,
     Size,
     Tensor,
+    _assert,
     is_tensor,
     set_default_tensor_type,
     typename,
@@ -365,6 +366,7 @@ _LAZY_EXTRA_MODULES = frozenset(
     + ("futures",)  # torch.futures
     + ("signal", "storage", "types", "xpu")  # torch.signal.windows, ..., torch.xpu (absent)
     + ("quasirandom",)  # torch.quasirandom.SobolEngine
+    + ("_C",)  # torch._C._log_api_usage_once, which torchvision's model code calls
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these

@@ -1203,6 +1203,23 @@ def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 
+def _assert(condition: object, message: str) -> None:
+    """torch._assert: Python's `assert` as a function, which model code (torchvision's ViT,
+    fx-traceable layers) calls to check shapes; unlike the statement it runs under `python
+    -O` too. A Tensor condition is tested by its truth value (one element).
+
+    Args:
+        condition (object): a bool or a one-element Tensor.
+        message (str): the AssertionError's message when `condition` is false.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule._assert(chainrule.tensor(3) == 3, "three")
+    """
+    if not condition:
+        raise AssertionError(message)
+
+
 class Size(tuple):
     """torch.Size: the tuple of dimension sizes that `Tensor.shape` and `size()` return. It is
     a tuple (equal to, and hashing as, the plain tuple of the same sizes); slicing it, adding

@@ -29,6 +29,7 @@ __all__ = ["ALIASES", "install", "main", "run_script"]
 # PyTorch's module names and the chainrule modules that stand for them.
 ALIASES = {
     "torch": "chainrule",
+    "torch._C": "chainrule._C",
     "torch.accelerator": "chainrule.accelerator",
     "torch.amp": "chainrule.amp",
     "torch.autograd": "chainrule.autograd",
@@ -193,6 +194,7 @@ ALIASES = {
     "torch.utils.data.sampler": "chainrule.data.sampler",
     "torch.utils.dlpack": "chainrule.utils.dlpack",
     "torch.utils.hooks": "chainrule.utils.hooks",
+    "torch.utils.model_zoo": "chainrule.utils.model_zoo",
     "torch.utils.tensorboard": "chainrule.utils.tensorboard",
     "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
     "torch.utils.tensorboard.writer": "chainrule.utils.tensorboard.writer",

@@ -319,20 +319,27 @@ def _class_weights(x: Any, target: Any, weight: Any, ignore_index: int) -> Any:
     return apply(Take, (weight, safe)) * constant(keep.astype(weight._array.dtype))
 
 
-def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
+def _constant_count(weights: Any) -> float | None:
+    """The summed weights as a number where they may be taken as a constant (host memory,
+    no gradient, not batched, not recorded by chainrule.compile); else None."""
+    backend = weights._backend
+    if weights._requires_grad or type(weights._array) is not backend.array_type:
+        return None  # differentiable, or batched under vmap
+    if not backend.host_memory or observers.get() is not None:
+        return None  # the count stays on the device (no host copy), or is replayed
+    return float(weights._array.sum())
+
+
+def _weighted_reduction(loss: Any, weights: Any, reduction: str, count: Any = ...) -> Any:
+    """Sum, or the mean over the summed weights (`count`, when the caller took it already)."""
     if reduction == "none":
         return loss
     total = reduce_sum(loss)
     if reduction != "mean":
         return total
-    backend = weights._backend
-    if weights._requires_grad or type(weights._array) is not backend.array_type:
-        return total / reduce_sum(weights)  # differentiable, or batched under vmap
-    if not backend.host_memory or observers.get() is not None:
-        # the count stays on the device (no host copy), or is replayed by chainrule.compile
-        return total / reduce_sum(weights)
-    count = weights._array.sum()  # a constant: divide by a number, one op fewer
-    return total / float(count) if count != 0 else total / reduce_sum(weights)
+    count = _constant_count(weights) if count is ... else count
+    # a constant divides as a number, one op fewer
+    return total / count if count else total / reduce_sum(weights)
 
 
 def _nll_loss_name(ndim: int, reduction: str) -> str:
@@ -488,6 +495,15 @@ def nll_loss(
     picked = apply(Take, (flat, constant(offsets)))
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = -picked * weights
-    result = _weighted_reduction(loss, weights, reduction)
+    count = _constant_count(weights) if reduction == "mean" else None
+    if reduction == "mean" and not count:  # the summed weights are 0, or not known here
+        # PyTorch's backward writes nothing at an ignored target, where a product with its 0
+        # weight would meet 1/0 when every target is ignored: zero gradients, not nan (the
+        # loss itself is 0/0 = nan in both; a 0 class weight still gives nan, as PyTorch's)
+        kept = (
+            weights if weight is None else apply(KeepMask, (labels,), ignore_index, x._array.dtype)
+        )
+        loss = where(kept != 0, loss, 0.0)
+    result = _weighted_reduction(loss, weights, reduction, count)
     result = result[0] if unbatched and reduction == "none" else result
     return named(result, _nll_loss_name(input.ndim, reduction))

@@ -644,15 +644,18 @@ def batch_norm(
     axes = (0, *range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        count = input.numel() // max(channels, 1)
-        if count <= 1:
+        count = input.shape[0] * math.prod(input.shape[2:])  # values per channel
+        if count == 1:
             raise ShapeError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of "
                 f"shape {tuple(input.shape)}"
             )
-        out = apply(Standardize, (work,), axes, eps)[0]
-        if running_mean is not None or running_var is not None:
-            _update_running_stats(work, running_mean, running_var, momentum, axes)
+        if count == 0:  # an empty batch (a detection head given no boxes): PyTorch returns it
+            out = work * 0  # empty, and leaves the running statistics as they were
+        else:
+            out = apply(Standardize, (work,), axes, eps)[0]
+            if running_mean is not None or running_var is not None:
+                _update_running_stats(work, running_mean, running_var, momentum, axes)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(

@@ -3799,7 +3799,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 
     Returns:
         Tensor: int64 counts of length max(max(input) + 1, minlength); with `weights`,
-        float32 for float32 weights and float64 otherwise (as PyTorch).
+        float32 for float32 weights and float64 otherwise (as PyTorch), except for an empty
+        `input`, whose result is int64 zeros whatever the weights (as PyTorch's).
 
     Example:
         >>> import chainrule
@@ -3816,7 +3817,9 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if minlength < 0:
         raise DomainError(f"bincount: minlength should be >= 0, got {minlength}")
     xp = input._backend.xp
-    if weights is None:
+    if weights is None or array.size == 0:
+        # PyTorch answers an empty input with int64 zeros before it looks at any weights, so
+        # an empty batch's weighted counts are integers there too
         return _wrap(xp.bincount(array, minlength=minlength).astype(xp.int64))
     if weights._array.shape != array.shape:
         raise DomainError(

@@ -10,6 +10,7 @@ and version counter, as in PyTorch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
@@ -334,7 +335,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
         raise ShapeError("flatten: start_dim cannot come after end_dim")
     if start == end:
         return input
-    return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
+    # the merged size itself, not -1: an empty batch's (0, C, 1, 1) flattens to (0, C)
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
 def ravel(input: Tensor) -> Tensor:  # noqa: A002

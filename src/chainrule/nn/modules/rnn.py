@@ -39,6 +39,7 @@ from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
+from chainrule.ops.op import named
 from chainrule.ops.recurrent import gru_gates_step, lstm_gates_step, recurrent_sequence
 from chainrule.ops.shape import cat, split, stack
 
@@ -448,7 +449,18 @@ class RNNBase(Module):
             raise ShapeError("Expected sequence length to be larger than 0 in RNN")
         data = sequence.reshape(steps * batch, sequence.shape[2])
         output, finals = self._run(data, [batch] * steps, states)
-        return output.reshape(steps, batch, output.shape[-1]), finals
+        output = output.reshape(steps, batch, output.shape[-1])
+        return named(output, self._output_node_name()), finals
+
+    def _output_node_name(self) -> str:
+        """PyTorch's grad_fn of the (L, N, H) output, which a printed output shows: its CPU
+        kernels join the two directions by cat, run a one-direction LSTM as one oneDNN layer,
+        and stack the steps of the rest (RNN, GRU, an LSTM with projections)."""
+        if self._num_directions() == 2:
+            return "CatBackward0"
+        if self.mode == "LSTM" and self.proj_size == 0:
+            return "MkldnnRnnLayerBackward0"
+        return "StackBackward0"
 
     def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
         """The shape of each part of the hidden state: h (and c for LSTM)."""
@@ -484,11 +496,14 @@ class RNNBase(Module):
         hidden = tuple(stack(part, 0) for part in parts)
         if unsorted_indices is not None:
             hidden = tuple(part.index_select(1, unsorted_indices) for part in hidden)
+        output = named(output, "CatBackward0")  # PyTorch joins a packed output's steps by cat
         return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), hidden
 
     def _finish(self, output: Tensor, is_batched: bool) -> Tensor:
         if self.batch_first:
             output = output.transpose(0, 1)
+            if self.mode != "LSTM":  # PyTorch's RNN and GRU transpose by another overload
+                output = named(output, "TransposeBackward1")
         if not is_batched:
             output = output.squeeze(0 if self.batch_first else 1)
         return output
