@@ -541,6 +541,41 @@ def test_adaptive_pools_to_a_size_of_zero_give_empty_results_as_torch(name):
     assert messages[0] == messages[1]
 
 
+POOLS_OF_AN_EMPTY_BATCH = {
+    "adaptive_max_pool1d": lambda functional, x: functional.adaptive_max_pool1d(x[..., 0], 2),
+    "adaptive_max_pool2d": lambda functional, x: functional.adaptive_max_pool2d(
+        x, 1, return_indices=True
+    ),
+    "adaptive_max_pool3d": lambda functional, x: functional.adaptive_max_pool3d(
+        x[:, None], (1, 2, 1)
+    ),
+    "adaptive_avg_pool2d": lambda functional, x: functional.adaptive_avg_pool2d(x, 3),
+    "max_pool2d": lambda functional, x: functional.max_pool2d(x, 2, return_indices=True),
+    "avg_pool3d": lambda functional, x: functional.avg_pool3d(x[:, None], 2),
+    "lp_pool2d": lambda functional, x: functional.lp_pool2d(x, 2, 2),
+    "fractional_max_pool2d": lambda functional, x: functional.fractional_max_pool2d(
+        x, 2, output_size=2
+    ),
+}
+
+
+@pytest.mark.parametrize("name", POOLS_OF_AN_EMPTY_BATCH)
+def test_pools_of_an_empty_batch_are_empty_as_torchs(name):
+    """A batch of no samples pools to no samples (a detector's empty crop batch, an empty
+    last batch), with an empty gradient: shapes, dtypes and grad_fn as PyTorch's."""
+    seen = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.zeros(0, 3, 4, 4, requires_grad=True)
+        out = POOLS_OF_AN_EMPTY_BATCH[name](functional, x)
+        pieces = out if isinstance(out, tuple) else (out,)
+        pieces[0].sum().backward()
+        seen.append(
+            [(tuple(p.shape), str(p.dtype).split(".")[1]) for p in pieces]
+            + [type(pieces[0].grad_fn).__name__, tuple(x.grad.shape)]
+        )
+    assert seen[0] == seen[1]
+
+
 def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():
     values = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0], [0.0, 0.0, 5.0, 5.0]]]])
     x, y = mine(values, requires_grad=True), theirs(values, requires_grad=True)

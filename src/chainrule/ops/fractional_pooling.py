@@ -110,9 +110,10 @@ def fractional_max_pool(
         along = starts.reshape(window_shape) + xp.arange(kernel[d]).reshape(taps_shape)
         positions = positions + along * plane_strides[d]
     positions = xp.broadcast_to(positions, (batch, channels) + output + kernel)
-    flat_positions = positions.reshape(batch, channels, -1)
+    # explicit sizes, not -1: an empty batch reshapes too
+    flat_positions = positions.reshape(batch, channels, math.prod(output) * math.prod(kernel))
     index = Tensor._from_array(xp.ascontiguousarray(flat_positions), x._backend)
-    planes = shape.reshape(x, (batch, channels, -1))
+    planes = shape.reshape(x, (batch, channels, math.prod(spatial)))
     windows = indexing.gather(planes, 2, index)
     windows = shape.reshape(windows, (batch, channels) + output + (math.prod(kernel),))
     values, which = reduction.max(windows, -1)

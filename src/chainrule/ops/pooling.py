@@ -197,7 +197,7 @@ class AdaptiveMaxPool(MaxPool):
         # (N, C, o1, k1, o2, k2, ...) -> (N, C, o1, o2, ..., k1 * k2 * ...)
         order = (0, 1, *range(2, 2 + 2 * n, 2), *range(3, 3 + 2 * n, 2))
         windows = windows.transpose(order)
-        windows = windows.reshape(*windows.shape[: 2 + n], -1)
+        windows = windows.reshape(*windows.shape[: 2 + n], math.prod(windows.shape[2 + n :]))
         local = xp.argmax(windows, axis=-1)
         out = xp.take_along_axis(windows, local[..., None], axis=-1)[..., 0]
         taps = xp.unravel_index(local, tuple(source.shape[1] for source in sources))
