@@ -65,6 +65,24 @@ def cube_with_constant_derivative(lib):
     return Cube
 
 
+def step_with_residual(lib):
+    class StepWithResidual(lib.autograd.Function):
+        """Doubles x and reports a residual marked non-differentiable, as a solver's Function
+        does: the residual moves with x but carries no gradient."""
+
+        @staticmethod
+        def forward(ctx, x):
+            residual = (x * x).sum().reshape(1)
+            ctx.mark_non_differentiable(residual)
+            return x * 2, residual
+
+        @staticmethod
+        def backward(ctx, g, g_residual):
+            return 2 * g
+
+    return StepWithResidual
+
+
 def inputs(lib):
     x = lib.tensor([0.3, -0.7, 1.2], dtype=lib.float64, requires_grad=True)
     y = lib.tensor([[0.5, 1.5], [-0.4, 0.9]], dtype=lib.float64, requires_grad=True)
@@ -226,3 +244,24 @@ def test_a_single_precision_input_is_warned_about_as_in_pytorch():
             assert lib.autograd.gradcheck(lambda a, b: a.sin() * b, (x, y), eps=1e-3, atol=1e-2)
         found = [str(w.message) for w in caught if "double precision" in str(w.message)]
         assert found and found[0].startswith("Input #0 requires gradient and is not a double")
+
+
+@LIBS
+def test_outputs_that_do_not_require_grad_are_skipped(lib):
+    """chainrule compared them with a zero analytical Jacobian, so a Function's
+    non-differentiable residual, or a detached diagnostic, failed where PyTorch passes."""
+    x, _ = inputs(lib)
+    assert lib.autograd.gradcheck(step_with_residual(lib).apply, (x,))
+    assert lib.autograd.gradcheck(lambda a: [a.sin(), a.detach() ** 2], (x,))
+    assert lib.autograd.gradcheck(lambda a: (a.detach().to(lib.complex128), a.exp()), (x,))
+    assert lib.autograd.gradgradcheck(lambda a: step_with_residual(lib).apply(a * a), (x,))
+
+
+@LIBS
+def test_with_no_output_requiring_grad_the_function_must_be_constant(lib):
+    """PyTorch then checks that the numerical Jacobian is zero, with its own message."""
+    x, _ = inputs(lib)
+    assert lib.autograd.gradcheck(lambda a: lib.zeros(2, dtype=lib.float64), (x,))
+    with pytest.raises(RuntimeError, match="^Numerical gradient for function expected to be zero"):
+        lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,))
+    assert lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,), raise_exception=False) is False

@@ -46,6 +46,11 @@ def _real_parts(outputs: list) -> list:
     return parts
 
 
+def _parts(output: Tensor) -> int:
+    """How many real tensors `_real_parts` makes of one output."""
+    return 2 if output._array.dtype.kind == "c" else 1
+
+
 def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:
     """d(output k)/d(input index) for every output, as (numel_out, numel_in) arrays.
 
@@ -95,9 +100,6 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
                 seed.reshape(output.shape).astype(output._array.dtype)
             )
             grad_output = type(output)._from_array(seed_array)
-            if not output.requires_grad:
-                rows.append(np.zeros(width))
-                continue
             (grad,) = api.grad(output, tensor, grad_output, retain_graph=True, allow_unused=True)
             if grad is None:
                 rows.append(np.zeros(width))
@@ -127,8 +129,9 @@ def gradcheck(
 
     Args:
         func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors; its
-            integer and bool outputs are skipped, a complex one is checked as its real and
-            imaginary parts.
+            integer and bool outputs, and those that do not require grad, are skipped (if
+            none requires grad, its numerical Jacobian must be zero), a complex one is
+            checked as its real and imaginary parts.
         inputs (Tensor or tuple): the point; Tensors with requires_grad=True are checked,
             and should be float64 or complex128 (float32 is too coarse for these tolerances).
         eps (float): the finite-difference step.
@@ -150,11 +153,22 @@ def gradcheck(
     """
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
-    outputs = _real_parts(_differentiable_outputs(func(*inputs)))
+    floating = _differentiable_outputs(func(*inputs))
+    # As PyTorch's: the outputs that require grad are checked and the others (detached,
+    # marked non-differentiable) skipped; if none requires grad, func must be constant.
+    tracked = [part for o in floating for part in [o.requires_grad] * _parts(o)]
+    outputs = [o for o, kept in zip(_real_parts(floating), tracked) if kept]
     for index, tensor in enumerate(inputs):
         if not (hasattr(tensor, "_array") and tensor.requires_grad):
             continue
         numerical = _numerical_jacobians(func, inputs, index, eps)
+        if not outputs:
+            if any(np.any(n != 0) for n in numerical):
+                if not raise_exception:
+                    return False
+                raise GradcheckError("Numerical gradient for function expected to be zero")
+            continue
+        numerical = [n for n, kept in zip(numerical, tracked) if kept]
         analytical = _analytical_jacobians(outputs, inputs, index)
         for output_index, (a, n) in enumerate(zip(analytical, numerical)):
             if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol):
