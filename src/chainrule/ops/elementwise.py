@@ -1637,6 +1637,10 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         # pow(Tensor, Scalar), as PyTorch's: a number 0 gives 1 even at a complex zero base
         number = complex(exponent) if complex_operand else float(exponent)
         return pow(cast(input, target), number)
+    if isinstance(exponent, Tensor) and isinstance(input, (int, float, complex)):
+        # pow(Scalar, Tensor), as PyTorch's (its node is PowBackward2)
+        number = complex(input) if complex_operand else float(input)
+        return pow(number, cast(exponent, target))
     input, exponent = _widened_for_number(input, exponent, target)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, target), cast(y, target))
