@@ -149,7 +149,7 @@ def op_label(op: type) -> str:
 
 def _forward_error(op: type, inputs: Sequence[Any], error: Exception) -> ChainruleError:
     shapes = [tuple(t.shape) for t in inputs]
-    if "could not be broadcast" in str(error):  # NumPy's words: say PyTorch's instead
+    if "operands could not be broadcast together" in str(error):  # NumPy's words: PyTorch's instead
         error = _broadcast_mismatch(shapes) or error
     listed = ", ".join(str(shape) for shape in shapes)
     return ShapeError(f"{op_label(op)}: {error} (operand shapes {listed})")
