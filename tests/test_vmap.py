@@ -866,9 +866,21 @@ def _write_into_a_strided_view_then_the_base(lib, r):
     return b.sum()
 
 
+def _stencil_update_from_an_overlapping_view(lib, r):
+    """u[1:] = 2 u[1:] + u[:-1]: the sum's operand u[:-1] is written by the assignment; a
+    sum's derivative reads no values, so PyTorch's backward does not mind (chainrule's
+    per-example graph raised "modified by an inplace operation")."""
+    u = r.clone()
+    u[1:] = u[1:] * 2 + u[:-1]
+    v = r * 3
+    v[:2] = -v[1:3] - 0.5
+    return (u * u).sum() + (v * r).sum()
+
+
 @pytest.mark.parametrize(
     "program",
     [
+        _stencil_update_from_an_overlapping_view,
         _write_into_slice,
         _setitem_of_a_computed_value,
         _write_into_a_view_of_a_view,

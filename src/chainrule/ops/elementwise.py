@@ -414,6 +414,9 @@ def fill_like(x: Any, value: Any) -> Any:
 class Add(Op):
     """x + y. Derivative: g to both, summed over broadcast dimensions."""
 
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return x + y
@@ -436,6 +439,9 @@ class AddScalar(Op):
     """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
     `y + 0.001` costs one small op forward and none backward. With float16 or bfloat16, c is
     rounded to that dtype first, as PyTorch's add does. Derivative: g."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "add"
     scalar_operands = 1  # for the profiler's input shapes
@@ -481,6 +487,9 @@ class MulScalar(Op):
     op is linear in x, so its vjp and jvp are the same op again. float16 multiplies in float32
     and rounds once, as PyTorch's mul and div do (3 * 0.1 is 0.30005, not 0.2998).
     Derivative: g * c."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "mul"
     scalar_operands = 1  # for the profiler's input shapes
@@ -538,6 +547,9 @@ def _float_and_number(x: Any, c: Any) -> bool:
 class Sub(Op):
     """x - y. Derivative: g and -g."""
 
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return x - y
@@ -568,6 +580,9 @@ class AddScaled(Op):
     (PyTorch's float64 fma can differ from that in the last bit). Derivative: g for x,
     g grad_alpha for y (alpha as given, unrounded, as PyTorch's AddBackward0), each summed
     over its broadcast dimensions."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "add"
 
@@ -1777,6 +1792,9 @@ def fmin(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None =
 
 class Neg(Op):
     """-x. Derivative: -g."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
