@@ -630,6 +630,9 @@ class SubScaled(AddScaled):
 class Mul(Op):
     """x * y. Derivative: g * y and g * x."""
 
+    # bilinear: an operand's value is read only for the other's gradient
+    vjp_reads_inputs = "others"
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
@@ -3593,6 +3596,9 @@ def _number_overload_bounds(low: Any, high: Any) -> tuple:
 
 class Where(Op):
     """cond ? x : y. Derivative: g where cond to x, g elsewhere to y (reduced over broadcasting)."""
+
+    # its vjp reads the condition alone
+    vjp_reads_inputs = (0,)
 
     @staticmethod
     def forward(ctx: Node, condition: Array, x: Array, y: Array) -> Array:

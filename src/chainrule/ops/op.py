@@ -41,9 +41,11 @@ class Op:
     # A view op's output shares memory (and so the version counter) with input 0.
     is_view = False
     # Whether vjp reads its inputs' values (most ops') or only their shapes (views,
-    # CopySlices): vmap's per-example graph, which recomputes an op from its inputs, lets
-    # those be written in place after the call, as PyTorch's backward does.
-    vjp_reads_inputs = True
+    # CopySlices, add, sum, cat...): vmap's per-example graph, which recomputes an op from its
+    # inputs, lets those be written in place after the call, as PyTorch's backward does. A
+    # tuple names the inputs read (where's condition); "others" says each input is read only
+    # for the other's gradient (mul, matmul: bilinear).
+    vjp_reads_inputs: bool | tuple | str = True
     # Ops such as argmax produce no gradient at all; nothing is recorded for them.
     differentiable = True
     jvp = None
