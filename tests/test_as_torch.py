@@ -1,5 +1,6 @@
 """`python -m chainrule.as_torch script.py`: an unmodified PyTorch program runs on chainrule."""
 
+import functools
 import json
 import math
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 import torch  # real PyTorch is imported in this process: install() must refuse
 
 import chainrule.as_torch
+from tests.warm_interpreters import WarmInterpreter
 
 SCRIPT = """
 import sys
@@ -226,13 +228,22 @@ def test_each_torch_distributions_family_module_holds_its_names_here():
 PROGRAMS = sorted((Path(__file__).parent / "as_torch_programs").glob("*.py"))
 
 
-def _run_program(program, tmp_path, *, library, deterministic):
-    """Run `program` under real PyTorch or under `python -m chainrule.as_torch`; its JSON."""
-    launcher = ["-m", "chainrule.as_torch"] if library == "chainrule" else []
+@pytest.fixture(scope="session")
+def warm_interpreters():
+    """Per test worker, an interpreter per library that has made its imports once; each
+    program runs in a fork of it as under `python prog.py` / `python -m chainrule.as_torch
+    prog.py` (tests/warm_interpreters.py says why and how)."""
+    interpreters = {library: WarmInterpreter(library) for library in ("torch", "chainrule")}
+    yield interpreters
+    for interpreter in interpreters.values():
+        interpreter.close()
+
+
+def _run_program(program, tmp_path, interpreters, *, library, deterministic):
+    """Run `program` under real PyTorch or under chainrule.as_torch; its JSON."""
     checkpoint = tmp_path / f"{library}-{deterministic}.pt"
     flags = ["--deterministic"] if deterministic else []
-    command = [sys.executable, *launcher, str(program), str(checkpoint), *flags]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    result = interpreters[library].run(program, [str(checkpoint), *flags], tmp_path, timeout=300)
     assert result.returncode == 0, f"{program.name} under {library}:\n{result.stderr}"
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report.pop("library") == library
@@ -251,16 +262,62 @@ def _close(ours, theirs):
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
-def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(program, tmp_path):
+def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(
+    program, tmp_path, warm_interpreters
+):
     """Each program in tests/as_torch_programs is plain PyTorch (a model, a DataLoader with
     worker processes, an optimizer and a scheduler, torch.save / torch.load of its state).
     With --deterministic nothing random enters its losses, so chainrule's must be PyTorch's;
     without it (shuffled data, random init, dropout) it must still run."""
-    theirs = _run_program(program, tmp_path, library="torch", deterministic=True)
-    ours = _run_program(program, tmp_path, library="chainrule", deterministic=True)
+    run = functools.partial(_run_program, program, tmp_path, warm_interpreters)
+    theirs = run(library="torch", deterministic=True)
+    ours = run(library="chainrule", deterministic=True)
     assert _close(ours, theirs), f"chainrule: {ours}\ntorch:     {theirs}"
-    shuffled = _run_program(program, tmp_path, library="chainrule", deterministic=False)
+    shuffled = run(library="chainrule", deterministic=False)
     assert shuffled.keys() == theirs.keys() and all(map(math.isfinite, shuffled["losses"]))
+
+
+WHERE_AM_I = """
+import os, sys
+import helper_beside
+print(__name__, os.path.basename(__file__), sys.argv[1:], os.getcwd(), helper_beside.NAME)
+print("to stderr", file=sys.stderr)
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("library", ["torch", "chainrule"])
+@pytest.mark.parametrize("status", [0, 3])
+def test_a_warm_interpreter_runs_a_program_as_a_fresh_process_would(
+    tmp_path, warm_interpreters, library, status
+):
+    """What the program sees (its name, file, argv, folder, modules beside it) and what it
+    leaves (stdout, stderr, exit status) are those of `python prog.py` (or of `python -m
+    chainrule.as_torch prog.py`), and an uncaught exception is a traceback and status 1."""
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "helper_beside.py").write_text("NAME = 'beside'\n")
+    program = folder / "where_am_i.py"
+    program.write_text(WHERE_AM_I)
+    launcher = ["-m", "chainrule.as_torch"] if library == "chainrule" else []
+    fresh = subprocess.run(
+        [sys.executable, *launcher, str(program), str(status)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    warm = warm_interpreters[library].run(program, [str(status)], tmp_path, timeout=120)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (
+        fresh.returncode,
+        fresh.stdout,
+        fresh.stderr,
+    )
+    assert warm.returncode == status and f"__main__ where_am_i.py ['{status}']" in warm.stdout
+
+    program.write_text("raise KeyError('lost')\n")
+    failed = warm_interpreters[library].run(program, [], tmp_path, timeout=120)
+    assert failed.returncode == 1 and "KeyError: 'lost'" in failed.stderr
 
 
 def test_a_script_imports_the_modules_beside_it_as_under_python(tmp_path):
