@@ -901,10 +901,12 @@ def _writes_after_shape_ops_read_the_tensor(lib, r):
 
 
 def _write_after_a_product_with_constants(lib, r):
-    """u times a constant (elementwise, by a matrix): the product's derivative in u reads the
-    constant, not u."""
+    """u times, over, or towards a constant (elementwise, by a matrix, lerp): the derivative
+    in u reads the constant, not u."""
     u = r.clone()
-    w = u * lib.linspace(0.5, 2.0, 4, dtype=u.dtype) + lib.ones(3, 4, dtype=u.dtype).sum(0) @ u
+    scale = lib.linspace(0.5, 2.0, 4, dtype=u.dtype)
+    w = u * scale + lib.ones(3, 4, dtype=u.dtype).sum(0) @ u + u / scale
+    w = w + lib.lerp(u, lib.zeros_like(scale), 0.3)
     u.mul_(2)
     return (w * w).sum() + (u * r).sum()
 

@@ -814,9 +814,12 @@ class _Batched(Op):
 
 def _reads(reads: Any, index: int, edges: tuple) -> bool:
     """Whether an op's vjp reads input `index`'s values (Op.vjp_reads_inputs: True, False, a
-    tuple of the inputs read, or "others": each input read only for another's gradient)."""
+    tuple of the inputs read, "others": each input read only for another's gradient, or a
+    function of the index and the node's edges)."""
     if reads is True or reads is False:
         return reads
+    if callable(reads):
+        return reads(index, edges)
     if reads == "others":
         return any(edge is not None for other, edge in enumerate(edges) if other != index)
     return index in reads

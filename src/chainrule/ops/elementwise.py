@@ -658,6 +658,10 @@ class Div(Op):
     """x / y. Derivative: g / y and -g * ((x / y) / y) (PyTorch's order, to the last bit: y**2
     would underflow to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
 
+    # y is read for either gradient, x only for y's (vmap's per-example graph lets x be
+    # written after the call when y is a constant, as PyTorch's backward does)
+    vjp_reads_inputs = staticmethod(lambda index, edges: index == 1 or edges[1] is not None)
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
@@ -3801,6 +3805,9 @@ class Lerp(Op):
     g (1 - weight), g weight, g (end - start). A Python-number weight with float16 or
     bfloat16 ends comes as a float32 0-dim operand, not rounded to their dtype first
     (PyTorch's kernel takes the number as float32)."""
+
+    # the weight is read for every gradient, start and end only for the weight's
+    vjp_reads_inputs = staticmethod(lambda index, edges: index == 2 or edges[2] is not None)
 
     wide_scalar_operands = True
 

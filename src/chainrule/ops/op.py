@@ -44,8 +44,9 @@ class Op:
     # CopySlices, add, sum, cat...): vmap's per-example graph, which recomputes an op from its
     # inputs, lets those be written in place after the call, as PyTorch's backward does. A
     # tuple names the inputs read (where's condition); "others" says each input is read only
-    # for the other's gradient (mul, matmul: bilinear).
-    vjp_reads_inputs: bool | tuple | str = True
+    # for the other's gradient (mul, matmul: bilinear); a function of (index, next_edges)
+    # says it case by case (div, lerp).
+    vjp_reads_inputs: Any = True
     # Ops such as argmax produce no gradient at all; nothing is recorded for them.
     differentiable = True
     jvp = None
