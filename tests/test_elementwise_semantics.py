@@ -392,6 +392,29 @@ def test_where_broadcast_mismatch_names_the_op_and_every_shape():
         chainrule.where(condition, chainrule.ones(3), chainrule.ones(4))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.ones(2, 3) * t.ones(4),
+        lambda t: t.ones(2, 3, 4) + t.ones(5, 1, 6),  # the last clashing dimension is named
+        lambda t: t.ones(2, 3).add_(t.ones(4, 3)),
+        lambda t: t.where(t.ones(2, 3) > 0, t.ones(3, 1), t.ones(4)),  # against a's broadcast
+        lambda t: t.lerp(t.ones(2, 3), t.ones(3), t.ones(5)),
+        lambda t: t.addcmul(t.ones(2, 3), t.ones(3), t.ones(5, 1)),
+        lambda t: t.ones(3).copy_(t.ones(2)),
+    ],
+)
+def test_broadcast_mismatch_says_what_pytorch_says(make):
+    """The message read NumPy's "operands could not be broadcast together with shapes"; it
+    is PyTorch's "The size of tensor a (3) must match ...", still naming the op and shapes."""
+    with pytest.raises(RuntimeError) as theirs:
+        make(torch)
+    with pytest.raises(ShapeError) as ours:
+        make(chainrule)
+    assert str(theirs.value) in str(ours.value)
+    assert str(ours.value).endswith(")") and "operand shapes" in str(ours.value)
+
+
 def test_shape_error_is_raised_before_any_state_change():
     x = chainrule.ones(3)
     with pytest.raises(ShapeError):

@@ -125,6 +125,13 @@ CALLS = {
     "x[...]": lambda lib, fn, v: v["x2"][...],
     "t of a vector": lambda lib, fn, v: v["x1"].t(),
     "broadcast_to an int": lambda lib, fn, v: v["x1"].broadcast_to(v["x1"].shape[0]),
+    # a number operand picks PyTorch's Scalar overload, named by its position
+    "xlog1py(x, number)": lambda lib, fn, v: lib.special.xlog1py(v["x1"], 2.0),
+    "xlog1py(number, x)": lambda lib, fn, v: lib.special.xlog1py(2.0, v["x1"]),
+    "xlog1py(x, y)": lambda lib, fn, v: lib.special.xlog1py(v["x1"], v["x1"]),
+    "float_power(number, x)": lambda lib, fn, v: lib.float_power(2, v["x1"]),
+    "float_power(x, number)": lambda lib, fn, v: lib.float_power(v["x1"], 2),
+    "float_power(x, y)": lambda lib, fn, v: lib.float_power(v["x1"], v["x1"]),
 }
 
 

@@ -6,6 +6,8 @@ caught by torch.autograd.gradcheck too.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -63,6 +65,47 @@ def cube_with_constant_derivative(lib):
             return 3 * g * x.detach() ** 2
 
     return Cube
+
+
+def step_with_residual(lib):
+    class StepWithResidual(lib.autograd.Function):
+        """Doubles x and reports a residual marked non-differentiable, as a solver's Function
+        does: the residual moves with x but carries no gradient."""
+
+        @staticmethod
+        def forward(ctx, x):
+            residual = (x * x).sum().reshape(1)
+            ctx.mark_non_differentiable(residual)
+            return x * 2, residual
+
+        @staticmethod
+        def backward(ctx, g, g_residual):
+            return 2 * g
+
+    return StepWithResidual
+
+
+def sine_with_jvp(lib, jvp_factor=1.0):
+    class Sine(lib.autograd.Function):
+        """sin(x) with a backward and a jvp; `jvp_factor` != 1 makes only the jvp wrong."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos()
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * x.cos() * jvp_factor
+
+    return Sine
 
 
 def inputs(lib):
@@ -226,3 +269,80 @@ def test_a_single_precision_input_is_warned_about_as_in_pytorch():
             assert lib.autograd.gradcheck(lambda a, b: a.sin() * b, (x, y), eps=1e-3, atol=1e-2)
         found = [str(w.message) for w in caught if "double precision" in str(w.message)]
         assert found and found[0].startswith("Input #0 requires gradient and is not a double")
+
+
+@LIBS
+def test_outputs_that_do_not_require_grad_are_skipped(lib):
+    """chainrule compared them with a zero analytical Jacobian, so a Function's
+    non-differentiable residual, or a detached diagnostic, failed where PyTorch passes."""
+    x, _ = inputs(lib)
+    assert lib.autograd.gradcheck(step_with_residual(lib).apply, (x,))
+    assert lib.autograd.gradcheck(lambda a: [a.sin(), a.detach() ** 2], (x,))
+    assert lib.autograd.gradcheck(lambda a: (a.detach().to(lib.complex128), a.exp()), (x,))
+    assert lib.autograd.gradgradcheck(lambda a: step_with_residual(lib).apply(a * a), (x,))
+
+
+@LIBS
+def test_with_no_output_requiring_grad_the_function_must_be_constant(lib):
+    """PyTorch then checks that the numerical Jacobian is zero, with its own message."""
+    x, _ = inputs(lib)
+    assert lib.autograd.gradcheck(lambda a: lib.zeros(2, dtype=lib.float64), (x,))
+    with pytest.raises(RuntimeError, match="^Numerical gradient for function expected to be zero"):
+        lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,))
+    assert lib.autograd.gradcheck(lambda a: a.detach() * 2, (x,), raise_exception=False) is False
+
+
+@LIBS
+def test_check_forward_ad_checks_a_functions_jvp(lib):
+    """The option was accepted and ignored, so a wrong jvp passed."""
+    x, _ = inputs(lib)
+    wrong = sine_with_jvp(lib, jvp_factor=2.0).apply
+    assert lib.autograd.gradcheck(wrong, (x,))  # reverse mode alone is right
+    with pytest.raises(RuntimeError, match="^Jacobian computed with forward mode mismatch"):
+        lib.autograd.gradcheck(wrong, (x,), check_forward_ad=True)
+    assert not lib.autograd.gradcheck(
+        wrong, (x,), check_forward_ad=True, check_backward_ad=False, raise_exception=False
+    )
+    assert lib.autograd.gradcheck(sine_with_jvp(lib).apply, (x,), check_forward_ad=True)
+    z = lib.tensor([0.3 + 0.1j, 1.2 - 0.5j], dtype=lib.complex128, requires_grad=True)
+    assert lib.autograd.gradcheck(lambda a: (a.exp(), a.abs()), (z,), check_forward_ad=True)
+    with pytest.raises(AssertionError, match="at least one of check_forward_ad or check_backward"):
+        lib.autograd.gradcheck(lib.sin, (x,), check_backward_ad=False)
+
+
+def sine_with_a_wrong_jvp_in_its_backward(lib):
+    wrong_sine = sine_with_jvp(lib, jvp_factor=2.0).apply
+
+    class Sine(lib.autograd.Function):
+        """sin(x) whose backward, g cos(x), is computed as g sin(x + pi/2) by a Function with
+        a wrong jvp: right under reverse over reverse, wrong under forward over reverse."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * wrong_sine(x + math.pi / 2)
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * x.cos()
+
+    return Sine
+
+
+@LIBS
+def test_gradgradcheck_checks_forward_over_reverse_on_request(lib):
+    """check_fwd_over_rev was accepted and ignored."""
+    x, _ = inputs(lib)
+    assert lib.autograd.gradgradcheck(lambda a: a.sin() * a, (x,), check_fwd_over_rev=True)
+    sine = sine_with_a_wrong_jvp_in_its_backward(lib).apply
+    assert lib.autograd.gradgradcheck(sine, (x,))
+    assert not lib.autograd.gradgradcheck(
+        sine, (x,), check_fwd_over_rev=True, raise_exception=False
+    )

@@ -90,6 +90,16 @@ def test_conversions_of_several_elements_raise(lib):
         [1, 2][lib.tensor(1.0)]
 
 
+@LIBS
+@pytest.mark.parametrize("convert", [float, int, complex])
+@pytest.mark.parametrize("shape", [(2, 3), (0,)])
+def test_python_number_of_several_or_no_elements_is_pytorchs_value_error(lib, convert, shape):
+    """float(), int() and complex() said item()'s 'cannot be converted to Scalar'."""
+    pattern = "^only one element tensors can be converted to Python scalars$"
+    with pytest.raises(ValueError, match=pattern):
+        convert(lib.ones(shape))
+
+
 def test_our_conversion_errors_are_typed():
     with pytest.raises(ShapeError, match="6 elements cannot be converted to Scalar"):
         chainrule.ones(2, 3).item()

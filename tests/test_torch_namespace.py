@@ -799,6 +799,86 @@ def test_testing_assert_close_passes_and_fails_where_torchs_does():
     assert_close(1.0, 1.0 + 1e-9)
 
 
+def _assert_close_outcome(check, actual, expected, **options):
+    try:
+        check(actual, expected, **options)
+    except (AssertionError, TypeError, ValueError) as error:
+        return type(error).__name__, str(error).replace("chainrule", "torch")
+    return "close", ""
+
+
+ASSERT_CLOSE_CASES = {
+    # chainrule compared complex values by their real parts alone, so these passed
+    "complex": lambda t: (t.tensor([1 + 1j, 2j]), t.tensor([1 + 1j, 2.5j]), {}),
+    "complex_within": lambda t: (t.tensor([1 + 1j]), t.tensor([1 + 1.000001j]), {}),
+    "complex_scalar": lambda t: (t.tensor(1 + 1j), t.tensor(1 + 2j), {}),
+    "complex_nan": lambda t: (
+        t.tensor([complex(math.nan, 1)]),
+        t.tensor([complex(math.nan, 2)]),
+        {"equal_nan": True},
+    ),
+    # PyTorch's loosest tolerance of two dtypes, its promotion, its float32 ratios
+    "mixed_dtypes": lambda t: (
+        t.tensor([1.0, 2.0]),
+        t.tensor([1.0, 2.00001], dtype=t.float64),
+        {"check_dtype": False},
+    ),
+    "int_and_float": lambda t: (t.tensor([1, 2]), t.tensor([1.0, 2.5]), {"check_dtype": False}),
+    "ints": lambda t: (t.tensor([[1, 2], [3, 4]]), t.tensor([[1, 2], [3, 5]]), {}),
+    "bfloat16": lambda t: (
+        t.tensor([1.0, 2.0], dtype=t.bfloat16),
+        t.tensor([1.0, 2.1], dtype=t.bfloat16),
+        {},
+    ),
+    # mismatches only: a matched zero's infinite ratio is not the worst
+    "matched_zero": lambda t: (t.tensor([0.0, 1.0]), t.tensor([1e-6, 3.0]), {}),
+    "nan": lambda t: (t.tensor([math.nan, 1.0]), t.tensor([1.0, 2.0]), {}),
+    "zero_dim": lambda t: (t.tensor(1.0), t.tensor(1.1), {}),
+    "numbers": lambda t: (1.0, 1.1, {}),
+    "int_and_float_numbers": lambda t: (1, 1.0, {}),
+    "booleans": lambda t: (True, False, {}),
+    "nones": lambda t: (None, None, {}),
+    "none_and_number": lambda t: (None, 1, {}),
+    # the first failure in order (mappings by sorted key), named by its item
+    "first_item": lambda t: ([t.ones(1), t.zeros(1)], [t.zeros(1), t.ones(1)], {}),
+    "sorted_keys": lambda t: (
+        {"b": t.ones(1), "a": t.ones(1)},
+        {"b": t.zeros(1), "a": t.zeros(1)},
+        {},
+    ),
+    "lengths": lambda t: ([t.ones(1)], [t.ones(1), t.ones(1)], {}),
+    "keys": lambda t: ({"a": t.ones(1)}, {"b": t.ones(1)}, {}),
+    "shape": lambda t: (t.ones(2, 3), t.ones(3, 2), {}),
+    "stride": lambda t: (t.ones(2, 3).t(), t.ones(3, 2), {"check_stride": True}),
+    "one_tolerance": lambda t: (t.ones(2), t.ones(2), {"rtol": 0.1}),
+    "message": lambda t: (t.ones(1), t.zeros(1), {"msg": "custom"}),
+    "message_function": lambda t: ([t.ones(1)], [t.zeros(1)], {"msg": lambda m: m + " (seen)"}),
+}
+
+
+@pytest.mark.parametrize("case", ASSERT_CLOSE_CASES)
+def test_testing_assert_close_reports_as_torchs_does(case):
+    from chainrule.testing import assert_close
+
+    mine, reference = ASSERT_CLOSE_CASES[case](chainrule), ASSERT_CLOSE_CASES[case](torch)
+    ours = _assert_close_outcome(assert_close, mine[0], mine[1], **mine[2])
+    theirs = _assert_close_outcome(torch.testing.assert_close, *reference[:2], **reference[2])
+    assert ours == theirs
+
+
+def test_testing_assert_close_pairs_only_related_kinds_as_torchs():
+    """A Tensor and a list, a NumPy array or a number is no pair PyTorch compares (chainrule
+    compared them as arrays); two NumPy arrays are."""
+    from chainrule.testing import assert_close
+
+    for lib, check in ((chainrule, assert_close), (torch, torch.testing.assert_close)):
+        for other in ([1.0, 2.0], np.array([1.0, 2.0], dtype=np.float32), 1.0):
+            with pytest.raises(TypeError, match="No comparison pair was able to handle"):
+                check(lib.tensor([1.0, 2.0]), other)
+        with pytest.raises(AssertionError, match="Tensor-likes are not close"):
+            check(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
+
+
 def test_modules_pytorch_exposes_as_attributes_are_attributes_here_too():
     for path in ("nn.attention", "utils.hooks", "utils.dlpack", "signal.windows", "types", "xpu"):
         ours, theirs = chainrule, torch

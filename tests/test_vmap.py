@@ -866,9 +866,69 @@ def _write_into_a_strided_view_then_the_base(lib, r):
     return b.sum()
 
 
+def _stencil_update_from_an_overlapping_view(lib, r):
+    """u[1:] = 2 u[1:] + u[:-1]: the sum's operand u[:-1] is written by the assignment; a
+    sum's derivative reads no values, so PyTorch's backward does not mind (chainrule's
+    per-example graph raised "modified by an inplace operation")."""
+    u = r.clone()
+    u[1:] = u[1:] * 2 + u[:-1]
+    v = r * 3
+    v[:2] = -v[1:3] - 0.5
+    return (u * u).sum() + (v * r).sum()
+
+
+def _writes_after_shape_ops_read_the_tensor(lib, r):
+    """roll, flip, cat, stack, sum, cumsum, pad, clone, cast, repeat and index_select read u
+    before it is doubled in place: their derivatives read no values of u (only where's
+    condition, index_select's index), so PyTorch's backward allows the write."""
+    u = r.clone()
+    pieces = [
+        lib.roll(u, 1),
+        lib.flip(u, (0,)),
+        lib.cat([u, u[:2]]),
+        lib.stack([u, u]).reshape(-1),
+        u.sum() * lib.ones(2, dtype=u.dtype),
+        u.cumsum(0),
+        lib.nn.functional.pad(u, (1, 1)),
+        u.clone(),
+        u.to(lib.float32).double(),
+        u.repeat(2),
+        u.index_select(0, lib.tensor([0, 2])),
+        lib.where(lib.tensor([True, False, True, False]), u, 0.0),
+    ]
+    u.mul_(2)
+    return sum((w * w).sum() for w in pieces) + (u * r).sum()
+
+
+def _write_after_a_product_with_constants(lib, r):
+    """u times, over, or towards a constant (elementwise, by a matrix, lerp): the derivative
+    in u reads the constant, not u."""
+    u = r.clone()
+    scale = lib.linspace(0.5, 2.0, 4, dtype=u.dtype)
+    w = u * scale + lib.ones(3, 4, dtype=u.dtype).sum(0) @ u + u / scale
+    w = w + lib.lerp(u, lib.zeros_like(scale), 0.3)
+    u.mul_(2)
+    return (w * w).sum() + (u * r).sum()
+
+
+def _contiguous_copy_of_a_transpose_then_writes(lib, r):
+    """contiguous() of a transposed batched tensor is a copy (it was the view itself, so the
+    copy's writes reached u and the view's region was read at garbage positions)."""
+    u = r.clone()
+    c = u.reshape(2, 2).t().contiguous()
+    c.add_(1.0)
+    w = u.reshape(2, 2).t().reshape(-1)
+    u.mul_(2)
+    return (c * c).sum() + (w * w).sum() + (u * r).sum()
+
+
 @pytest.mark.parametrize(
     "program",
     [
+        _writes_after_shape_ops_read_the_tensor,
+        _write_after_a_product_with_constants,
+        _contiguous_copy_of_a_transpose_then_writes,
+        _stencil_update_from_an_overlapping_view,
         _write_into_slice,
         _setitem_of_a_computed_value,
         _write_into_a_view_of_a_view,
@@ -941,3 +1001,20 @@ def test_storage_offset_inside_vmap_is_the_batched_tensors_as_torch():
         return offsets.tolist(), views.tolist()
 
     assert run(chainrule) == run(torch)
+
+
+def test_contiguous_of_a_batched_transpose_is_a_copy_as_in_torch():
+    """Under vmap, contiguous() returned a transposed batched tensor itself, so writing into
+    the "copy" wrote into the tensor it was taken from."""
+    results = []
+    for lib in (chainrule, torch):
+
+        def program(p, lib=lib):
+            u = p.reshape(2, 2).clone()
+            c = u.t().contiguous()
+            c.add_(100.0)
+            return u, c.is_contiguous()
+
+        u, contiguous = lib.func.vmap(program, out_dims=(0, None))(lib.arange(8.0).reshape(2, 4))
+        results.append((u.tolist(), contiguous))
+    assert results[0] == results[1]

@@ -591,8 +591,15 @@ class Tensor(_TensorMethods):
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:
+        self._check_one_element()
         self._warn_scalar_of_graph()
         return float(self._real_item("double"))
+
+    def _check_one_element(self) -> None:
+        """float(), int() and complex() of several (or no) elements: PyTorch's ValueError,
+        not item()'s RuntimeError."""
+        if self._array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def _warn_scalar_of_graph(self) -> None:
         """PyTorch's once-per-process warning when float() or complex() takes a tensor that
@@ -605,6 +612,7 @@ class Tensor(_TensorMethods):
             )
 
     def __int__(self) -> int:
+        self._check_one_element()
         return int(self._real_item("int64_t"))
 
     def _real_item(self, target: str) -> Any:
@@ -618,6 +626,7 @@ class Tensor(_TensorMethods):
         return value
 
     def __complex__(self) -> complex:
+        self._check_one_element()
         self._warn_scalar_of_graph()
         return complex(self.item())
 

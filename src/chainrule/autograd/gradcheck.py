@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chainrule.autograd import api
+from chainrule.autograd import api, forward_ad
 from chainrule.errors import GradcheckError
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -44,6 +44,11 @@ def _real_parts(outputs: list) -> list:
         else:
             parts.append(output)
     return parts
+
+
+def _parts(output: Tensor) -> int:
+    """How many real tensors `_real_parts` makes of one output."""
+    return 2 if output._array.dtype.kind == "c" else 1
 
 
 def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:
@@ -95,9 +100,6 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
                 seed.reshape(output.shape).astype(output._array.dtype)
             )
             grad_output = type(output)._from_array(seed_array)
-            if not output.requires_grad:
-                rows.append(np.zeros(width))
-                continue
             (grad,) = api.grad(output, tensor, grad_output, retain_graph=True, allow_unused=True)
             if grad is None:
                 rows.append(np.zeros(width))
@@ -111,6 +113,39 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
     return jacobians
 
 
+def _forward_jacobians(func: Callable, inputs: tuple, index: int, tracked: list) -> list:
+    """d(output k)/d(input index) from forward mode: one dual evaluation per input element
+    (and, for a complex input, per axis: the real then the imaginary), the outputs' tangents
+    as columns; a complex output's tangent is its real and imaginary parts, as the numerical
+    Jacobian's."""
+    tensor = inputs[index]
+    host = tensor._backend.to_numpy(tensor._array)
+    is_complex = host.dtype.kind == "c"
+    columns: list[list] = []
+    for direction in (1, 1j) if is_complex else (1,):
+        for element in range(host.size):
+            seed = np.zeros(host.size, dtype=host.dtype)
+            seed[element] = direction
+            seed_array = tensor._backend.from_numpy(seed.reshape(host.shape))
+            tangent = type(tensor)._from_array(seed_array)
+            with forward_ad.dual_level():
+                dual = forward_ad.make_dual(tensor, tangent)
+                outs = _differentiable_outputs(func(*inputs[:index], dual, *inputs[index + 1 :]))
+                column = []
+                for output in outs:
+                    derivative = forward_ad.unpack_dual(output).tangent
+                    values = (
+                        np.zeros(output._array.size, dtype=output._array.dtype)
+                        if derivative is None
+                        else derivative._backend.to_numpy(derivative._array).ravel()
+                    )
+                    parts = [values.real, values.imag] if values.dtype.kind == "c" else [values]
+                    column.extend(part.astype(np.float64) for part in parts)
+            columns.append([c for c, kept in zip(column, tracked) if kept])
+    n_outputs = len(columns[0]) if columns else 0
+    return [np.stack([column[k] for column in columns], axis=1) for k in range(n_outputs)]
+
+
 def gradcheck(
     func: Callable,
     inputs: Tensor | Sequence[Tensor],
@@ -119,16 +154,20 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
     **unused: object,
 ) -> bool:
     """Check `func`'s gradients against central finite differences (PyTorch's default
-    tolerances): the Jacobian from `autograd.grad`, one output element at a time, against the
+    tolerances): the Jacobian from `autograd.grad`, one output element at a time, and with
+    `check_forward_ad` the one from forward mode, one input element at a time, against the
     one from perturbing each input element by +-eps.
 
     Args:
         func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors; its
-            integer and bool outputs are skipped, a complex one is checked as its real and
-            imaginary parts.
+            integer and bool outputs, and those that do not require grad, are skipped (if
+            none requires grad, its numerical Jacobian must be zero), a complex one is
+            checked as its real and imaginary parts.
         inputs (Tensor or tuple): the point; Tensors with requires_grad=True are checked,
             and should be float64 or complex128 (float32 is too coarse for these tolerances).
         eps (float): the finite-difference step.
@@ -136,6 +175,9 @@ def gradcheck(
         rtol (float): relative tolerance of the comparison.
         raise_exception (bool): raise GradcheckError (a RuntimeError) naming the output, the
             input and both Jacobians on a mismatch; with False, return False instead.
+        check_forward_ad (bool): also check forward-mode derivatives (a custom Function's
+            `jvp`, each op's jvp rule).
+        check_backward_ad (bool): check reverse-mode derivatives (one of the two must be on).
         **unused (Any): PyTorch's other options (nondet_tol, check_sparse_nnz, fast_mode...),
             accepted and ignored.
 
@@ -148,22 +190,45 @@ def gradcheck(
         >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
         True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError(
+            "Expected at least one of check_forward_ad or check_backward_ad to be True"
+        )
     inputs = _as_tuple(inputs)
     _check_inputs(inputs)
-    outputs = _real_parts(_differentiable_outputs(func(*inputs)))
+    floating = _differentiable_outputs(func(*inputs))
+    # As PyTorch's: the outputs that require grad are checked and the others (detached,
+    # marked non-differentiable) skipped; if none requires grad, func must be constant.
+    tracked = [part for o in floating for part in [o.requires_grad] * _parts(o)]
+    outputs = [o for o, kept in zip(_real_parts(floating), tracked) if kept]
     for index, tensor in enumerate(inputs):
         if not (hasattr(tensor, "_array") and tensor.requires_grad):
             continue
         numerical = _numerical_jacobians(func, inputs, index, eps)
-        analytical = _analytical_jacobians(outputs, inputs, index)
-        for output_index, (a, n) in enumerate(zip(analytical, numerical)):
-            if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol):
+        if not outputs:
+            if any(np.any(n != 0) for n in numerical):
                 if not raise_exception:
                     return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {output_index} with respect to input {index},\n"
-                    f"numerical:{_as_printed(n, tensor)}\nanalytical:{_as_printed(a, tensor)}\n"
-                )
+                raise GradcheckError("Numerical gradient for function expected to be zero")
+            continue
+        numerical = [n for n, kept in zip(numerical, tracked) if kept]
+        checks = []  # PyTorch's order: reverse mode, then forward mode
+        if check_backward_ad:
+            checks.append(("", _analytical_jacobians(outputs, inputs, index)))
+        if check_forward_ad:
+            checks.append(
+                ("computed with forward mode ", _forward_jacobians(func, inputs, index, tracked))
+            )
+        for mode, analytical in checks:
+            for output_index, (a, n) in enumerate(zip(analytical, numerical)):
+                if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol):
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError(
+                        f"Jacobian {mode}mismatch for output {output_index} with respect to "
+                        f"input {index},\nnumerical:{_as_printed(n, tensor)}\n"
+                        f"analytical:{_as_printed(a, tensor)}\n"
+                    )
     return True
 
 
@@ -208,6 +273,8 @@ def gradgradcheck(
     rtol: float = 1e-3,
     raise_exception: bool = True,
     seed: int = 0,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
     **unused: object,
 ) -> bool:
     """Check second derivatives: `gradcheck` of the vjp (x, v) -> v^T J(x), so both the
@@ -224,6 +291,8 @@ def gradgradcheck(
         raise_exception (bool): raise GradcheckError naming the output, the input and both
             Jacobians on a mismatch; with False, return False instead.
         seed (int): seeds the random `grad_outputs`.
+        check_fwd_over_rev (bool): also check the vjp's forward-mode derivatives.
+        check_rev_over_rev (bool): check the vjp's reverse-mode derivatives.
         **unused (Any): PyTorch's other options, accepted and ignored.
 
     Returns:
@@ -269,4 +338,6 @@ def gradgradcheck(
         atol=atol,
         rtol=rtol,
         raise_exception=raise_exception,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
     )

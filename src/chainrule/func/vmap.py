@@ -76,9 +76,30 @@ def _value_error(what: str) -> RuntimeError:
 class _Flags:
     """What the public op functions ask of an array's flags."""
 
-    c_contiguous = True
+    __slots__ = ("c_contiguous",)
     f_contiguous = False
     writeable = False
+
+    def __init__(self, c_contiguous: bool) -> None:
+        self.c_contiguous = c_contiguous
+
+
+_CONTIGUOUS, _STRIDED = _Flags(True), _Flags(False)
+
+
+def _example_is_contiguous(physical: Any) -> bool:
+    """Whether one example of a physical array (batch first) is row-major contiguous: so
+    `contiguous()` copies a transposed batched tensor and `reshape` does not call a copy a
+    view, as under PyTorch's vmap. A nested level's stand-in answers for itself."""
+    if type(physical) is StandIn:
+        return physical.flags.c_contiguous
+    expected = physical.itemsize
+    for size, stride in zip(reversed(physical.shape[1:]), reversed(physical.strides[1:])):
+        if size != 1:
+            if stride != expected:
+                return False
+            expected *= size
+    return True
 
 
 class StandIn:
@@ -94,7 +115,6 @@ class StandIn:
     functions) raises, so code bypassing the ops fails loudly instead of computing garbage."""
 
     __slots__ = ("shape", "ndim", "dtype", "size", "itemsize", "value", "level")
-    flags = _Flags()
     __array_ufunc__ = None  # NumPy defers `array + stand_in` to our reflected operators
 
     def __init__(self, value: Tensor, level: _Level) -> None:
@@ -110,6 +130,10 @@ class StandIn:
         self.itemsize = physical.itemsize
         self.value = value
         self.level = level
+
+    @property
+    def flags(self) -> _Flags:
+        return _CONTIGUOUS if _example_is_contiguous(self.value._array) else _STRIDED
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -746,11 +770,11 @@ class _Batched(Op):
         # a view's vjp reads only its input's shape (Op.vjp_reads_inputs), so a write into the
         # base since (through this view or another) leaves it right, as PyTorch's backward
         compute = ctx.compute
-        reads_values = type(compute) is not _Compute or (
-            compute.op.vjp_reads_inputs and not compute.op.is_view
-        )
+        reads = True  # a vjp's own node reads everything
+        if type(compute) is _Compute:
+            reads = False if compute.op.is_view else compute.op.vjp_reads_inputs
         for index, (value, version) in enumerate(zip(values, ctx.versions)):
-            if reads_values and value._version_counter.value != version:
+            if value._version_counter.value != version and _reads(reads, index, ctx.next_edges):
                 raise GradError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {ctx.name()} input {index} was at version {version} "
@@ -786,6 +810,19 @@ class _Batched(Op):
             _attach(node, outputs)
         results = iter(outputs)
         return tuple(next(results) if need else None for need in needs)
+
+
+def _reads(reads: Any, index: int, edges: tuple) -> bool:
+    """Whether an op's vjp reads input `index`'s values (Op.vjp_reads_inputs: True, False, a
+    tuple of the inputs read, "others": each input read only for another's gradient, or a
+    function of the index and the node's edges)."""
+    if reads is True or reads is False:
+        return reads
+    if callable(reads):
+        return reads(index, edges)
+    if reads == "others":
+        return any(edge is not None for other, edge in enumerate(edges) if other != index)
+    return index in reads
 
 
 class _VjpCompute:

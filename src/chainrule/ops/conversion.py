@@ -108,6 +108,9 @@ class Cast(Op):
     the gradient cast back to x's dtype (the engine casts): the real part of a complex gradient
     for a real x."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @classmethod
     def node_name(cls) -> str:
         return "ToCopyBackward0"  # PyTorch's name
@@ -164,6 +167,9 @@ class Clone(Op):
     preserve_format (`empty_in_layout`: a transpose stays transposed), "contiguous"
     row-major, "channels_last" / "channels_last_3d" with the channels innermost.
     Derivative: identity."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array, layout: str = "preserve") -> Array:

@@ -414,6 +414,9 @@ def fill_like(x: Any, value: Any) -> Any:
 class Add(Op):
     """x + y. Derivative: g to both, summed over broadcast dimensions."""
 
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return x + y
@@ -436,6 +439,9 @@ class AddScalar(Op):
     """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
     `y + 0.001` costs one small op forward and none backward. With float16 or bfloat16, c is
     rounded to that dtype first, as PyTorch's add does. Derivative: g."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "add"
     scalar_operands = 1  # for the profiler's input shapes
@@ -481,6 +487,9 @@ class MulScalar(Op):
     op is linear in x, so its vjp and jvp are the same op again. float16 multiplies in float32
     and rounds once, as PyTorch's mul and div do (3 * 0.1 is 0.30005, not 0.2998).
     Derivative: g * c."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "mul"
     scalar_operands = 1  # for the profiler's input shapes
@@ -539,6 +548,9 @@ class Sub(Op):
     """x - y. Derivative: g and -g. A complex difference is PyTorch's x + (-1 + 0j) y, whose
     zeros are signed as its (x - y would leave -0.0 imaginary parts where it gives +0.0)."""
 
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         out = x - y
@@ -575,6 +587,9 @@ class AddScaled(Op):
     (PyTorch's float64 fma can differ from that in the last bit). Derivative: g for x,
     g grad_alpha for y (alpha as given, unrounded, as PyTorch's AddBackward0), each summed
     over its broadcast dimensions."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     label = "add"
 
@@ -622,6 +637,9 @@ class SubScaled(AddScaled):
 class Mul(Op):
     """x * y. Derivative: g * y and g * x."""
 
+    # bilinear: an operand's value is read only for the other's gradient
+    vjp_reads_inputs = "others"
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
@@ -646,6 +664,10 @@ class Mul(Op):
 class Div(Op):
     """x / y. Derivative: g / y and -g * ((x / y) / y) (PyTorch's order, to the last bit: y**2
     would underflow to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
+
+    # y is read for either gradient, x only for y's (vmap's per-example graph lets x be
+    # written after the call when y is a constant, as PyTorch's backward does)
+    vjp_reads_inputs = staticmethod(lambda index, edges: index == 1 or edges[1] is not None)
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -1644,6 +1666,10 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         # pow(Tensor, Scalar), as PyTorch's: a number 0 gives 1 even at a complex zero base
         number = complex(exponent) if complex_operand else float(exponent)
         return pow(cast(input, target), number)
+    if isinstance(exponent, Tensor) and isinstance(input, (int, float, complex)):
+        # pow(Scalar, Tensor), as PyTorch's (its node is PowBackward2)
+        number = complex(input) if complex_operand else float(input)
+        return pow(number, cast(exponent, target))
     input, exponent = _widened_for_number(input, exponent, target)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, target), cast(y, target))
@@ -1780,6 +1806,9 @@ def fmin(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None =
 
 class Neg(Op):
     """-x. Derivative: -g."""
+
+    # vjp reads no input values (only shapes): vmap's per-example graph may see them written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -3579,6 +3608,9 @@ def _number_overload_bounds(low: Any, high: Any) -> tuple:
 class Where(Op):
     """cond ? x : y. Derivative: g where cond to x, g elsewhere to y (reduced over broadcasting)."""
 
+    # its vjp reads the condition alone
+    vjp_reads_inputs = (0,)
+
     @staticmethod
     def forward(ctx: Node, condition: Array, x: Array, y: Array) -> Array:
         ctx.save(condition=condition)
@@ -3780,6 +3812,9 @@ class Lerp(Op):
     g (1 - weight), g weight, g (end - start). A Python-number weight with float16 or
     bfloat16 ends comes as a float32 0-dim operand, not rounded to their dtype first
     (PyTorch's kernel takes the number as float32)."""
+
+    # the weight is read for every gradient, start and end only for the weight's
+    vjp_reads_inputs = staticmethod(lambda index, edges: index == 2 or edges[2] is not None)
 
     wide_scalar_operands = True
 

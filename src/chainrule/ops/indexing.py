@@ -711,6 +711,9 @@ class Gather(Op):
     """out[i][j] = x[index[i][j]][j] (for dim 0). Derivative: g scatter-added into zeros at
     the same places (ScatterAdd), so repeated indices accumulate."""
 
+    # its vjp reads the index alone (the values may be written after)
+    vjp_reads_inputs = (1,)
+
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
         ctx.save(dim=dim, index=index)
@@ -1325,6 +1328,9 @@ def index_reduce(
 class IndexSelect(Op):
     """The slices x[..., index[k], ...] along `dim`. Derivative: g added into zeros at those
     slices (IndexAdd), so repeated indices accumulate."""
+
+    # its vjp reads the index alone (the values may be written after)
+    vjp_reads_inputs = (1,)
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
@@ -2543,6 +2549,9 @@ def diff(
 class ConstantPadNd(Op):
     """x grown by `widths` (before, after) per dimension and filled with `value`; negative
     widths crop. Derivative: g cropped back, which is the same pad with negated widths."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array, widths: tuple, value: Any) -> Array:

@@ -271,6 +271,9 @@ class Matmul(Op):
     batch dimensions; with a vector operand they are outer products and matrix-vector products.
     Two vectors are `dot`'s business (an Einsum), not this op's."""
 
+    # bilinear: an operand's value is read only for the other's gradient
+    vjp_reads_inputs = "others"
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y, display_name=_matmul_node_name(x.ndim, y.ndim))
@@ -971,6 +974,9 @@ class Einsum(Op):
     labels only operand i has are broadcast back, and a label repeated in operand i (a
     diagonal such as 'ii->i') puts the gradient on that diagonal, zero elsewhere.
     """
+
+    # multilinear: an operand's value is read only for another's gradient
+    vjp_reads_inputs = "others"
 
     @staticmethod
     def forward(ctx: Node, *args: Any) -> Array:

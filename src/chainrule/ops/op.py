@@ -41,9 +41,12 @@ class Op:
     # A view op's output shares memory (and so the version counter) with input 0.
     is_view = False
     # Whether vjp reads its inputs' values (most ops') or only their shapes (views,
-    # CopySlices): vmap's per-example graph, which recomputes an op from its inputs, lets
-    # those be written in place after the call, as PyTorch's backward does.
-    vjp_reads_inputs = True
+    # CopySlices, add, sum, cat...): vmap's per-example graph, which recomputes an op from its
+    # inputs, lets those be written in place after the call, as PyTorch's backward does. A
+    # tuple names the inputs read (where's condition); "others" says each input is read only
+    # for the other's gradient (mul, matmul: bilinear); a function of (index, next_edges)
+    # says it case by case (div, lerp).
+    vjp_reads_inputs: Any = True
     # Ops such as argmax produce no gradient at all; nothing is recorded for them.
     differentiable = True
     jvp = None
@@ -148,8 +151,33 @@ def op_label(op: type) -> str:
 
 
 def _forward_error(op: type, inputs: Sequence[Any], error: Exception) -> ChainruleError:
-    shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-    return ShapeError(f"{op_label(op)}: {error} (operand shapes {shapes})")
+    shapes = [tuple(t.shape) for t in inputs]
+    if "operands could not be broadcast together" in str(error):  # NumPy's words: PyTorch's instead
+        error = _broadcast_mismatch(shapes) or error
+    listed = ", ".join(str(shape) for shape in shapes)
+    return ShapeError(f"{op_label(op)}: {error} (operand shapes {listed})")
+
+
+def _broadcast_mismatch(shapes: Sequence[tuple]) -> str | None:
+    """PyTorch's message for operands that do not broadcast: each shape in turn against the
+    broadcast of those before it ("tensor a"), dimensions from the last, the first clash
+    named by its index in the broadcast shape. None if the shapes do broadcast."""
+    accumulated = shapes[0]
+    for shape in shapes[1:]:
+        ndim = max(len(accumulated), len(shape))
+        sizes = []
+        for dim in range(ndim - 1, -1, -1):
+            offset = ndim - 1 - dim
+            a = accumulated[-1 - offset] if offset < len(accumulated) else 1
+            b = shape[-1 - offset] if offset < len(shape) else 1
+            if a != b and a != 1 and b != 1:
+                return (
+                    f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                    f"non-singleton dimension {dim}"
+                )
+            sizes.append(b if a == 1 else a)
+        accumulated = tuple(reversed(sizes))
+    return None
 
 
 def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:

@@ -282,6 +282,9 @@ def _kept_dtype(x: Array) -> Any:
 class Sum(Op):
     """Sum over `axes`. Derivative: g broadcast back over the summed dimensions."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
@@ -371,6 +374,9 @@ def mean_array(x: Array, axes: tuple, keepdims: bool) -> Array:
 
 class Mean(Op):
     """Mean over `axes`. Derivative: g / count broadcast back."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
@@ -1784,6 +1790,9 @@ _WIDER_SUM = {"float32": "float64", "complex64": "complex128"}
 class Cumsum(Op):
     """Running sum along `axis` (from the end when `reverse`). Derivative: the running sum of
     g in the other direction."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:

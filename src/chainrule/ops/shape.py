@@ -103,6 +103,9 @@ class Reshape(Op):
     """x with a new shape, same elements in row-major order, in new memory (used where a view
     is impossible). Derivative: g reshaped back."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
         ctx.save(shape=shape)
@@ -233,7 +236,9 @@ def reshape(input: Tensor, *shape: int | Sequence[int], **keywords: Sequence[int
         shape = size_by_keyword("reshape", "shape", shape, keywords)
     array = input._array
     target = infer_shape("reshape", normalize_size(shape), array.size, array.shape)
-    if array.flags.c_contiguous or _view_array(array, target) is not None:
+    if array.flags.c_contiguous or (
+        isinstance(array, input._backend.array_type) and _view_array(array, target) is not None
+    ):  # (a batched tensor's stand-in under vmap has no strides to view: it copies)
         return apply(View, (input,), target)
     return apply(Reshape, (input,), target)
 
@@ -1010,6 +1015,9 @@ class Flip(Op):
     """x reversed along `dims`, in new memory as PyTorch. Derivative: g flipped the same way
     (a flip is its own inverse and transpose)."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, dims: tuple) -> Array:
         ctx.save(dims=dims)
@@ -1140,6 +1148,9 @@ class Roll(Op):
     """x shifted circularly by `shifts` along `dims` (the flattened tensor when dims is None).
     Derivative: g rolled back by the negated shifts."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, x: Array, shifts: Any, dims: Any) -> Array:
         ctx.save(shifts=shifts, dims=dims)
@@ -1215,6 +1226,9 @@ class Repeat(Op):
     """x tiled `repeats` times along each dimension (extra leading repeats add dimensions), in
     new memory. Derivative: g summed over the copies: viewed as (r0, s0, r1, s1, ...) and
     summed over the r axes."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, x: Array, repeats: tuple) -> Array:
@@ -1312,6 +1326,9 @@ def tile(input: Tensor, *dims: int | Sequence[int], **keywords: Sequence[int]) -
 class Cat(Op):
     """Concatenation along `dim`. Derivative: g split back into the inputs' sizes (Split)."""
 
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
+
     @staticmethod
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
@@ -1343,6 +1360,9 @@ class Cat(Op):
 
 class Stack(Op):
     """The inputs stacked along a new dimension `dim`. Derivative: g unbound along it."""
+
+    # its vjp reads only shapes: vmap's per-example graph may see the input written
+    vjp_reads_inputs = False
 
     @staticmethod
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:

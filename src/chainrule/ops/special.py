@@ -636,7 +636,10 @@ def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         tensor([0., 0.])
     """
     x, y = _float_operands("xlog1py", input, other)
-    return apply(XLog1pY, (x, y))
+    out = apply(XLog1pY, (x, y))
+    if not isinstance(input, Tensor):
+        return named(out, "SpecialXlog1PyBackward1")  # PyTorch's xlog1py(Scalar, Tensor)
+    return out if isinstance(other, Tensor) else named(out, "SpecialXlog1PyBackward2")
 
 
 def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
