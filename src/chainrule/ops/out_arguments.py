@@ -74,7 +74,31 @@ class OutWithoutDerivative(Computed):
     """An out= write PyTorch records without a derivative: backward through it raises."""
 
 
-_OUT_NODES: dict[str, type] = {}
+class DiagEmbedOut(OutWithoutDerivative):
+    """`diag(vector, out=)`: PyTorch's out= variant has no derivative (aten::diag_embed)."""
+
+    aten = "diag_embed"
+
+
+class DiagonalCopyOut(OutWithoutDerivative):
+    """`diag(matrix, out=)`: no derivative (aten::diagonal_copy)."""
+
+    aten = "diagonal_copy"
+
+
+class HeavisideOut(OutWithoutDerivative):
+    """`heaviside(x, values, out=)`: no derivative (aten::heaviside)."""
+
+    aten = "heaviside"
+
+
+class ConjPhysicalOut(OutWithoutDerivative):
+    """`conj_physical(x, out=)`: no derivative (aten::conj_physical)."""
+
+    aten = "conj_physical"
+
+
+_OUT_NODES = {op.aten: op for op in (DiagEmbedOut, DiagonalCopyOut, HeavisideOut, ConjPhysicalOut)}
 
 
 def _written_without_derivative(name: str, operands: tuple, result: Tensor, out: Any) -> Any:
@@ -90,11 +114,7 @@ def _written_without_derivative(name: str, operands: tuple, result: Tensor, out:
     aten = name
     if name == "diag":
         aten = "diag_embed" if inputs[0].ndim == 1 else "diagonal_copy"
-    node_type = _OUT_NODES.get(aten)
-    if node_type is None:
-        node_type = type(f"{aten}_out", (OutWithoutDerivative,), {"aten": aten})
-        _OUT_NODES[aten] = node_type
-    recorded = apply(node_type, inputs, written._array)
+    recorded = apply(_OUT_NODES[aten], inputs, written._array)
     written._node = recorded._node
     written._output_nr = 0
     written._requires_grad = True
