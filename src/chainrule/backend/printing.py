@@ -258,14 +258,6 @@ def format_sparse_coo(t: Any) -> str:
     return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7, force_newline=True)
 
 
-def format_sparse_csr(t: Any) -> str:
-    """repr of a sparse CSR tensor (ops/sparse.py) in PyTorch's format: its crow_indices,
-    col_indices and values, then size, nnz, dtype (when not the default), layout, autograd."""
-    return format_sparse_compressed(
-        t, ("crow_indices", t._crow), ("col_indices", t._col), "sparse_csr"
-    )
-
-
 def format_sparse_compressed(t: Any, compressed: tuple, plain: tuple, layout: str) -> str:
     """repr of a sparse CSR or CSC tensor: its (name, tensor) compressed and plain indices and
     values, then size, nnz, dtype (when not the default), layout, autograd."""

@@ -34,6 +34,7 @@ from chainrule.ops import complex as _complex
 from chainrule.ops import composites, elementwise, indexing, linalg, reduction, shape, special
 from chainrule.ops.conversion import write_out
 from chainrule.ops.op import Computed, apply
+from chainrule.ops.views import _take_history
 
 _COMPOSITE = frozenset({"inner", "quantile", "nanquantile"})
 # PyTorch's out= forms with no derivative formula: an input that requires grad is taken, and
@@ -114,11 +115,7 @@ def _written_without_derivative(name: str, operands: tuple, result: Tensor, out:
     aten = name
     if name == "diag":
         aten = "diag_embed" if inputs[0].ndim == 1 else "diagonal_copy"
-    recorded = apply(_OUT_NODES[aten], inputs, written._array)
-    written._node = recorded._node
-    written._output_nr = 0
-    written._requires_grad = True
-    written._edge = None
+    _take_history(written, apply(_OUT_NODES[aten], inputs, written._array))
     return written
 
 

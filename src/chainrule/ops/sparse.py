@@ -31,7 +31,6 @@ from chainrule.backend.dtypes import as_dtype
 from chainrule.backend.printing import (
     format_sparse_compressed,
     format_sparse_coo,
-    format_sparse_csr,
 )
 from chainrule.errors import DTypeError, IndexRangeError, ShapeError
 from chainrule.ops import indexing
@@ -797,16 +796,88 @@ def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:  # noqa: A00
     return SparseTensor._make(mask._sparse_indices, values, tuple(mask.shape), mask._coalesced)
 
 
-# ---- compressed sparse rows -----------------------------------------------------------------
+# ---- compressed sparse rows and columns -------------------------------------------------------
 
 
-class SparseCsrTensor(SparseTensor):
+class CompressedSparseTensor(SparseTensor):
+    """What CSR and CSC matrices share: each is held as the COO tensor of its entries, so
+    products, sums, scaling and their gradients are the COO ones, beside its compressed and
+    plain index tensors (crow and col for CSR, ccol and row for CSC), which only what it
+    reports differs by: its layout, its index accessors, and no `indices()`, as PyTorch's."""
+
+    __slots__ = ("_compressed", "_plain")
+
+    layout_name = ""  # PyTorch's name of the layout in its messages: SparseCsr, SparseCsc
+
+    @classmethod
+    def _from_parts(
+        cls, compressed: Tensor, plain: Tensor, values: Tensor, size: tuple
+    ) -> CompressedSparseTensor:
+        raise NotImplementedError
+
+    @staticmethod
+    def _to_own_layout(coo: SparseTensor) -> CompressedSparseTensor:
+        raise NotImplementedError
+
+    def values(self) -> Tensor:
+        return self._sparse_values
+
+    def indices(self) -> Tensor:
+        raise RuntimeError(
+            f"indices expected sparse coordinate tensor layout but got {self.layout_name}"
+        )
+
+    def is_coalesced(self) -> bool:
+        raise RuntimeError(
+            f"is_coalesced expected sparse coordinate tensor layout but got {self.layout_name}"
+        )
+
+    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> CompressedSparseTensor:
+        return self._from_parts(self._compressed, self._plain, values, self._sparse_size)
+
+    def _map_zero_preserving(self, name: str, function: Any) -> CompressedSparseTensor:
+        """As a COO tensor's, on the values as they are: no entry is repeated."""
+        if name not in _ZERO_PRESERVING:
+            raise _unsupported(name)
+        return self._with_values(function(self._sparse_values))
+
+    def to_sparse_coo(self) -> SparseTensor:
+        """The same entries as a COO tensor (coalesced when they are in row-major order)."""
+        return SparseTensor._make(
+            self._sparse_indices, self._sparse_values, self._sparse_size, self._coalesced
+        )
+
+    def to(self, *args: Any, **kwargs: Any) -> CompressedSparseTensor:  # type: ignore[override]
+        values = self._sparse_values.to(*args, **kwargs)
+        if values is self._sparse_values:
+            return self
+        compressed, plain = self._compressed.to(values.device), self._plain.to(values.device)
+        return self._from_parts(compressed, plain, values, self._sparse_size)
+
+    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
+        if {normalize_dim("transpose", d, 2) for d in (dim0, dim1)} == {0, 1}:
+            return self.t()
+        return self
+
+    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        """Of the same layout, the sum keeps it; with a dense tensor it is dense, as PyTorch's."""
+        coo = other.to_sparse_coo() if type(other) is type(self) else other
+        out = self.to_sparse_coo().add(coo, alpha=alpha)
+        return self._to_own_layout(out) if isinstance(out, SparseTensor) else out
+
+    __add__ = add
+
+    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+
+class SparseCsrTensor(CompressedSparseTensor):
     """A sparse CSR matrix (`torch.sparse_csr_tensor`, `Tensor.to_sparse_csr()`): row i's
     entries are `values[crow[i]:crow[i + 1]]` in the columns `col_indices[crow[i]:crow[i + 1]]`,
-    the form SciPy's csr_matrix (indptr, indices, data) hands over. It is held as the COO
-    tensor of the same entries (rows expanded from crow), so products, sums, scaling and their
-    gradients are the COO ones; what differs is what it reports: layout `sparse_csr`,
-    `crow_indices()` / `col_indices()`, and no `indices()`, as PyTorch's.
+    the form SciPy's csr_matrix (indptr, indices, data) hands over. It reports layout
+    `sparse_csr` and `crow_indices()` / `col_indices()` (CompressedSparseTensor holds the rest).
 
     Example:
         >>> import chainrule
@@ -818,14 +889,15 @@ class SparseCsrTensor(SparseTensor):
         tensor([2., 7.])
     """
 
-    __slots__ = ("_crow", "_col")
+    __slots__ = ()
 
     layout = sparse_csr
+    layout_name = "SparseCsr"
     is_sparse = False
     is_sparse_csr = True
 
-    @staticmethod
-    def _from_parts(crow: Tensor, col: Tensor, values: Tensor, size: tuple) -> SparseCsrTensor:
+    @classmethod
+    def _from_parts(cls, crow: Tensor, col: Tensor, values: Tensor, size: tuple) -> SparseCsrTensor:
         """The CSR tensor of checked parts: its COO form's rows repeat each row index as many
         times as that row has entries."""
         xp = values._backend.xp
@@ -836,65 +908,27 @@ class SparseCsrTensor(SparseTensor):
         ordered = bool(keys.size <= 1 or (xp.diff(keys) > 0).all())  # sorted, no repeats
         index_tensor = Tensor._from_array(indices, values._backend)
         self = SparseTensor._make(index_tensor, values, size, ordered, SparseCsrTensor)
-        self._crow, self._col = crow, col
+        self._compressed, self._plain = crow, col
         return self
 
+    @staticmethod
+    def _to_own_layout(coo: SparseTensor) -> SparseCsrTensor:
+        return to_sparse_csr(coo)
+
     def __repr__(self) -> str:
-        return format_sparse_csr(self)
+        return format_sparse_compressed(
+            self, ("crow_indices", self._compressed), ("col_indices", self._plain), "sparse_csr"
+        )
 
     __str__ = __repr__
 
     def crow_indices(self) -> Tensor:
         """Where each row's entries start in values (rows + 1 entries, the last nnz)."""
-        return self._crow
+        return self._compressed
 
     def col_indices(self) -> Tensor:
         """The column of each entry, row by row."""
-        return self._col
-
-    def values(self) -> Tensor:
-        return self._sparse_values
-
-    def indices(self) -> Tensor:
-        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
-
-    def is_coalesced(self) -> bool:
-        raise RuntimeError(
-            "is_coalesced expected sparse coordinate tensor layout but got SparseCsr"
-        )
-
-    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseCsrTensor:
-        return SparseCsrTensor._from_parts(self._crow, self._col, values, self._sparse_size)
-
-    def _map_zero_preserving(self, name: str, function: Any) -> SparseCsrTensor:
-        """As a COO tensor's, on the values as they are: a CSR tensor has no repeated entries.
-        PyTorch's square (a pow underneath) has no CSR kernel."""
-        if name == "square":
-            raise RuntimeError("unsupported tensor layout: SparseCsr")
-        if name not in _ZERO_PRESERVING:
-            raise _unsupported(name)
-        return self._with_values(function(self._sparse_values))
-
-    def to_sparse_coo(self) -> SparseTensor:
-        """The same entries as a COO tensor (coalesced when the columns are sorted in rows)."""
-        return SparseTensor._make(
-            self._sparse_indices, self._sparse_values, self._sparse_size, self._coalesced
-        )
-
-    def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
-        if kwargs.get("layout") is sparse_csr:
-            return self
-        return self.to_sparse_coo()
-
-    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCsrTensor:
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> SparseCsrTensor:  # type: ignore[override]
-        values = self._sparse_values.to(*args, **kwargs)
-        if values is self._sparse_values:
-            return self
-        crow, col = self._crow.to(values.device), self._col.to(values.device)
-        return SparseCsrTensor._from_parts(crow, col, values, self._sparse_size)
+        return self._plain
 
     def ccol_indices(self) -> Tensor:
         raise RuntimeError(
@@ -906,6 +940,20 @@ class SparseCsrTensor(SparseTensor):
             "row_indices expected sparse column compressed tensor layout but got SparseCsr"
         )
 
+    def _map_zero_preserving(self, name: str, function: Any) -> SparseCsrTensor:
+        """PyTorch's square (a pow underneath) has no CSR kernel."""
+        if name == "square":
+            raise RuntimeError("unsupported tensor layout: SparseCsr")
+        return super()._map_zero_preserving(name, function)
+
+    def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
+        if kwargs.get("layout") is sparse_csr:
+            return self
+        return self.to_sparse_coo()
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCsrTensor:
+        return self
+
     def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCscTensor:
         return to_sparse_csc(self.to_sparse_coo(), dense_dim)
 
@@ -913,36 +961,15 @@ class SparseCsrTensor(SparseTensor):
         """The transpose: the CSC matrix of the same arrays, as PyTorch's."""
         rows, columns = self._sparse_size
         return SparseCscTensor._from_parts(
-            self._crow, self._col, self._sparse_values, (columns, rows)
+            self._compressed, self._plain, self._sparse_values, (columns, rows)
         )
 
-    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
-        if {normalize_dim("transpose", d, 2) for d in (dim0, dim1)} == {0, 1}:
-            return self.t()
-        return self
 
-    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
-        """CSR + CSR is CSR, CSR + dense is dense, as PyTorch's."""
-        out = self.to_sparse_coo().add(
-            other.to_sparse_coo() if isinstance(other, SparseCsrTensor) else other, alpha=alpha
-        )
-        return to_sparse_csr(out) if isinstance(out, SparseTensor) else out
-
-    __add__ = add
-
-    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
-        return self.add(other, alpha=-alpha)
-
-    __sub__ = sub
-
-
-class SparseCscTensor(SparseTensor):
+class SparseCscTensor(CompressedSparseTensor):
     """A sparse CSC matrix (`torch.sparse_csc_tensor`, `Tensor.to_sparse_csc()`): column j's
     entries are `values[ccol[j]:ccol[j + 1]]` in the rows `row_indices[ccol[j]:ccol[j + 1]]`
-    (SciPy's csc_matrix). Held, as CSR is, as the COO tensor of its entries, so products,
-    sums, scaling and their gradients are the COO ones; it reports layout `sparse_csc`,
-    `ccol_indices()` and `row_indices()`, and its transpose is the CSR matrix of the same
-    arrays, as PyTorch's.
+    (SciPy's csc_matrix). It reports layout `sparse_csc`, `ccol_indices()` and
+    `row_indices()`, and its transpose is the CSR matrix of the same arrays, as PyTorch's.
 
     Example:
         >>> import chainrule
@@ -954,14 +981,15 @@ class SparseCscTensor(SparseTensor):
         tensor([3., 6.])
     """
 
-    __slots__ = ("_ccol", "_row")
+    __slots__ = ()
 
     layout = sparse_csc
+    layout_name = "SparseCsc"
     is_sparse = False
     is_sparse_csr = False
 
-    @staticmethod
-    def _from_parts(ccol: Tensor, row: Tensor, values: Tensor, size: tuple) -> SparseCscTensor:
+    @classmethod
+    def _from_parts(cls, ccol: Tensor, row: Tensor, values: Tensor, size: tuple) -> SparseCscTensor:
         """The CSC tensor of checked parts: its COO form's columns repeat each column index
         as many times as that column has entries."""
         xp = values._backend.xp
@@ -972,23 +1000,27 @@ class SparseCscTensor(SparseTensor):
         ordered = bool(keys.size <= 1 or (xp.diff(keys) > 0).all())  # row-major, no repeats
         index_tensor = Tensor._from_array(indices, values._backend)
         self = SparseTensor._make(index_tensor, values, size, ordered, SparseCscTensor)
-        self._ccol, self._row = ccol, row
+        self._compressed, self._plain = ccol, row
         return self
+
+    @staticmethod
+    def _to_own_layout(coo: SparseTensor) -> SparseCscTensor:
+        return to_sparse_csc(coo)
 
     def __repr__(self) -> str:
         return format_sparse_compressed(
-            self, ("ccol_indices", self._ccol), ("row_indices", self._row), "sparse_csc"
+            self, ("ccol_indices", self._compressed), ("row_indices", self._plain), "sparse_csc"
         )
 
     __str__ = __repr__
 
     def ccol_indices(self) -> Tensor:
         """Where each column's entries start in values (columns + 1 entries, the last nnz)."""
-        return self._ccol
+        return self._compressed
 
     def row_indices(self) -> Tensor:
         """The row of each entry, column by column."""
-        return self._row
+        return self._plain
 
     def crow_indices(self) -> Tensor:
         raise RuntimeError(
@@ -998,32 +1030,6 @@ class SparseCscTensor(SparseTensor):
     def col_indices(self) -> Tensor:
         raise RuntimeError(
             "col_indices expected sparse row compressed tensor layout but got SparseCsc"
-        )
-
-    def values(self) -> Tensor:
-        return self._sparse_values
-
-    def indices(self) -> Tensor:
-        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsc")
-
-    def is_coalesced(self) -> bool:
-        raise RuntimeError(
-            "is_coalesced expected sparse coordinate tensor layout but got SparseCsc"
-        )
-
-    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseCscTensor:
-        return SparseCscTensor._from_parts(self._ccol, self._row, values, self._sparse_size)
-
-    def _map_zero_preserving(self, name: str, function: Any) -> SparseCscTensor:
-        if name not in _ZERO_PRESERVING:
-            raise _unsupported(name)
-        return self._with_values(function(self._sparse_values))
-
-    def to_sparse_coo(self) -> SparseTensor:
-        """The same entries as a COO tensor, column by column (coalesced only when that is
-        also row-major order, as PyTorch's)."""
-        return SparseTensor._make(
-            self._sparse_indices, self._sparse_values, self._sparse_size, self._coalesced
         )
 
     def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
@@ -1039,37 +1045,12 @@ class SparseCscTensor(SparseTensor):
     def to_sparse_csc(self, dense_dim: int | None = None) -> SparseCscTensor:
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> SparseCscTensor:  # type: ignore[override]
-        values = self._sparse_values.to(*args, **kwargs)
-        if values is self._sparse_values:
-            return self
-        ccol, row = self._ccol.to(values.device), self._row.to(values.device)
-        return SparseCscTensor._from_parts(ccol, row, values, self._sparse_size)
-
     def t(self) -> SparseCsrTensor:  # type: ignore[override]
         """The transpose: the CSR matrix of the same arrays, as PyTorch's."""
         rows, columns = self._sparse_size
         return SparseCsrTensor._from_parts(
-            self._ccol, self._row, self._sparse_values, (columns, rows)
+            self._compressed, self._plain, self._sparse_values, (columns, rows)
         )
-
-    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
-        if {normalize_dim("transpose", d, 2) for d in (dim0, dim1)} == {0, 1}:
-            return self.t()
-        return self
-
-    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
-        """CSC + CSC is CSC, CSC + dense is dense."""
-        coo = other.to_sparse_coo() if isinstance(other, SparseCscTensor) else other
-        out = self.to_sparse_coo().add(coo, alpha=alpha)
-        return to_sparse_csc(out) if isinstance(out, SparseTensor) else out
-
-    __add__ = add
-
-    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
-        return self.add(other, alpha=-alpha)
-
-    __sub__ = sub
 
 
 def _index_tensor(values: object, backend_of: Tensor, name: str) -> Tensor:
